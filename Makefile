@@ -1,0 +1,76 @@
+# sicorpus: `make shards` and `make test` each set up everything on a fresh machine by themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+SOURCE ?= demo
+WORKERS ?= 2
+SEED ?= 0
+DEMO_DIR ?= data/demo
+DEMO_SCENES ?= 3
+DEMO_FRAMES ?= 60
+ifeq ($(SOURCE),demo)
+OUT ?= out/demo
+else
+OUT ?= out/$(SOURCE)
+endif
+
+# Shared libraries Open3D loads, and the Debian packages that provide them.
+SYSTEM_LIBS := libusb-1.0.so.0 libGL.so.1 libEGL.so.1 libgomp.so.1 libX11.so.6 libudev.so.1
+APT_PACKAGES := libusb-1.0-0 libgl1 libegl1 libgomp1 libx11-6 libudev1
+
+.PHONY: all venv system-deps shards demo test lint format bench clean
+
+all: venv
+
+venv: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for lib in $(SYSTEM_LIBS); do ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages Open3D needs (missing:$$missing)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(DEMO_DIR)/.complete: | venv
+	$(BIN)/sicorpus make-demo $(DEMO_DIR) --scenes $(DEMO_SCENES) --seed $(SEED) --frames $(DEMO_FRAMES)
+	touch $@
+
+demo: venv $(DEMO_DIR)/.complete
+
+ifeq ($(SOURCE),demo)
+shards: demo
+	$(BIN)/sicorpus build --source scannet --root $(DEMO_DIR) --out $(OUT) --workers $(WORKERS) --seed $(SEED)
+	$(BIN)/sicorpus stats $(OUT)
+else
+shards: venv
+	@if [ -z "$(SCANNET_ROOT)" ]; then \
+	  echo "error: set SCANNET_ROOT=/path/to/scannet (the folder holding scans/ and scannetv2-labels.combined.tsv); ScanNet v2 comes from http://www.scan-net.org/ after accepting its terms of use" >&2; exit 2; fi
+	$(BIN)/sicorpus build --source $(SOURCE) --root $(SCANNET_ROOT) --out $(OUT) --workers $(WORKERS) --seed $(SEED) $(if $(LABELS),--labels $(LABELS),)
+	$(BIN)/sicorpus stats $(OUT)
+endif
+
+test: venv
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	$(BIN)/python -m pipeline.bench
+
+clean:
+	rm -rf out data/demo

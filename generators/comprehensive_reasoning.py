@@ -1,0 +1,439 @@
+"""Comprehensive reasoning (TAXONOMY.md section 5): questions that need memory over the whole video and several
+abilities at once: counting, first-appearance order, route planning and multi-hop relations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import permutations
+
+import numpy as np
+
+from generators.base import Draft, GenContext
+from generators.registry import rule
+from generators.routes import RoutePlanner, route_gap, signed_angle_deg
+from pipeline.facts import SceneFacts
+
+# object_count
+MIN_COUNT = 2
+# appearance_order
+APPEARANCE_LABELS = 4
+APPEARANCE_MIN_GAP_S = 1.0
+# route_plan
+TURN_MIN_DEG = 30.0  # every turn at least this far off straight
+BACK_DEG = 135.0  # |turn| >= 135 deg is "turn back" (as allocentric_direction's "back")
+BACK_MARGIN_DEG = 10.0  # turns within this of 135 deg are neither clearly sideways nor back: skipped
+MAX_TURNS = 4
+STRAIGHT_AHEAD_DEG = 10.0  # the first leg within this of the facing direction needs no turn
+ROUTE_MIN_LENGTH_M = 1.0
+START_SNAP_M = 1.0  # an object's nearest free cell must be this close to its centre
+FACING_MIN_M = 0.5  # the faced object is at least this far from the start, so "facing" has a direction
+ALT_ROUTE_REL = 1.15  # a route around another side of an obstacle within 15 % of the shortest => ambiguous
+ALT_ROUTE_GAP_M = 0.5  # routes farther apart than this somewhere pass an obstacle on different sides
+# multi_hop_relation
+PAIR_RANGE_M = (0.3, 5.0)
+SIDE_MARGIN_DEG = 15.0
+DISTANCE_GAP_M, DISTANCE_GAP_REL = 0.15, 0.10
+ATTEMPTS = 400  # random candidate draws for the combinatorial rules
+
+OBJECT_COUNT_TEMPLATES = (
+    "How many {label}(s) are in this room?",
+    "Count the {labels} in this room. How many are there?",
+    "How many {labels} does this room contain in total?",
+    "Watching the whole video, how many separate {labels} can you find in the room?",
+    "What is the total number of {labels} in this scene?",
+    "In this room, how many {label} instances are there?",
+)
+APPEARANCE_TEMPLATES = (
+    "What will be the first-time appearance order of the following categories in the video: {a}, {b}, {c}, {d}?",
+    "In which order do these categories first appear in the video: {a}, {b}, {c}, {d}?",
+    "Sort the following by the moment each is first seen in the video, earliest first: {a}, {b}, {c}, {d}.",
+    "Which sequence gives the order in which {a}, {b}, {c} and {d} first come into view?",
+    "As the camera moves through the room, in what order are {a}, {b}, {c} and {d} seen for the first time?",
+    "Order these object categories by their first appearance in the video, earliest first: {a}, {b}, {c}, {d}.",
+)
+ROUTE_TEMPLATES = (
+    "You are a robot beginning at the {start} facing the {facing}. You want to navigate to the {goal}. You will perform "
+    "the following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or 'turn right.'): "
+    "{actions} You have reached the final destination.",
+    "You stand by the {start}, facing the {facing}, and walk to the {goal} along the shortest free path. Fill in each "
+    "[please fill in] with 'turn left', 'turn right' or 'turn back': {actions}",
+    "Starting next to the {start} and looking toward the {facing}, you take the shortest way to the {goal}: {actions} "
+    "Which turns complete the route? Each [please fill in] is 'turn left', 'turn right' or 'turn back'.",
+    "Imagine you are at the {start}, facing the {facing}, and need to reach the {goal} by the shortest walkable route. "
+    "Complete the plan (each [please fill in] is 'turn left', 'turn right' or 'turn back'): {actions}",
+    "A robot at the {start} faces the {facing} and must go to the {goal}, avoiding furniture. Its plan is: {actions} "
+    "Which turns ('turn left', 'turn right' or 'turn back') belong in the [please fill in] slots, in order?",
+    "Beginning beside the {start} while facing the {facing}, walk the shortest path to the {goal}. Steps: {actions} "
+    "Choose the turns for the [please fill in] slots ('turn left', 'turn right' or 'turn back').",
+)
+MULTI_HOP_TEMPLATES = (
+    "Imagine standing by the {a} and facing the {b}. Of the {p} and the {q}, one is on your left and the other on your "
+    "right. Which of these objects is closest to the one on your {side}?",
+    "If I stand by the {a} facing the {b}, either the {p} or the {q} is to my {side}. Which of the following objects is "
+    "nearest to that one?",
+    "Stand at the {a} and face the {b}. Take whichever of the {p} and the {q} is on your {side}: which of these objects "
+    "is closest to it?",
+    "Facing the {b} from the {a}, one of the {p} and the {q} lies to your {side}. Which option is the closest object to "
+    "it (measuring between closest points)?",
+    "Picture yourself next to the {a}, looking toward the {b}. Find the object on your {side} among the {p} and the "
+    "{q}. Which of the listed objects is closest to it?",
+)
+
+
+def plural(label: str) -> str:
+    irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}
+    head, _, last = label.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last in irregular:
+        return prefix + irregular[last]
+    if last.endswith("s") and not last.endswith("ss"):
+        return label
+    if last.endswith(("ss", "x", "z", "ch", "sh")):
+        return label + "es"
+    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        return prefix + last[:-1] + "ies"
+    return label + "s"
+
+
+def label_groups(facts: SceneFacts) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, o in enumerate(facts.objects):
+        if o.nameable:
+            groups.setdefault(o.label, []).append(i)
+    return groups
+
+
+def seen_mask(facts: SceneFacts, frames: Sequence[int]) -> np.ndarray:
+    """(O,) whether each object is visible in at least one of the frames."""
+    if not frames:
+        return np.zeros(len(facts.objects), dtype=bool)
+    return facts.visibility.visible[list(frames)].any(axis=0)
+
+
+def clear_gap(a: float, b: float) -> bool:
+    gap = abs(a - b)
+    return gap >= DISTANCE_GAP_M and gap >= DISTANCE_GAP_REL * max(abs(a), abs(b))
+
+
+# --- object_count --------------------------------------------------------------------------------------------
+
+
+@rule("object_count")
+def object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    video = ctx.video_frames(facts)
+    seen = seen_mask(facts, video)
+    for label, inst in ctx.shuffled(sorted(label_groups(facts).items())):
+        if len(inst) < MIN_COUNT:  # filter: 1 is the trivial prior
+            continue
+        if not seen[inst].all():  # every counted instance appears in the video, or the count is unknowable
+            continue
+        n = len(inst)
+        yield Draft(
+            question=ctx.template(OBJECT_COUNT_TEMPLATES, label=label, labels=plural(label)),
+            frames=video,
+            objects=list(inst),
+            answer=str(n),
+            value=float(n),
+            unit="count",
+            extra={"label": label},
+            balance_key=str(n),
+        )
+
+
+# --- appearance_order ----------------------------------------------------------------------------------------
+
+
+@rule("appearance_order")
+def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    video = ctx.video_frames(facts)
+    first_video = _first_times(facts, video)
+    first_all = _first_times_trajectory(facts)
+    labels = sorted(first_video)
+    if len(labels) < APPEARANCE_LABELS:
+        return
+    tried: set[frozenset[str]] = set()
+    for _ in range(ATTEMPTS):
+        chosen = [labels[i] for i in ctx.rng.choice(len(labels), size=APPEARANCE_LABELS, replace=False)]
+        if frozenset(chosen) in tried:
+            continue
+        tried.add(frozenset(chosen))
+        order = sorted(chosen, key=lambda lab: first_video[lab])
+        times = [first_video[lab] for lab in order]
+        if min(np.diff(times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
+            continue
+        # the video's frames must not reorder what the whole trajectory shows
+        if all(lab in first_all for lab in order) and sorted(order, key=lambda lab: first_all[lab]) != order:
+            continue
+        wrong = [p for p in permutations(order) if list(p) != order]
+        distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
+        a, b, c, d = chosen  # drawn at random: mention order independent of the answer (guard 4)
+        yield Draft(
+            question=ctx.template(APPEARANCE_TEMPLATES, a=a, b=b, c=c, d=d),
+            frames=video,
+            objects=[_first_instance(facts, lab, video) for lab in order],
+            choices=[", ".join(p) for p in [order, *distractors]],
+            extra={"first_seen_s": {lab: first_video[lab] for lab in order}},
+            balance_key=order[0],
+        )
+
+
+def _first_times(facts: SceneFacts, frames: Sequence[int]) -> dict[str, float]:
+    """Nameable label -> timestamp of the first of `frames` where one of its instances is visible."""
+    out: dict[str, float] = {}
+    vis = facts.visibility.visible
+    for label, inst in label_groups(facts).items():
+        shown = [f for f in frames if vis[f, inst].any()]
+        if shown:
+            out[label] = min(facts.frames[f].timestamp for f in shown)
+    return out
+
+
+def _first_times_trajectory(facts: SceneFacts) -> dict[str, float]:
+    """Label -> earliest timestamp over its instances of facts.first_appearance (the full trajectory)."""
+    out: dict[str, float] = {}
+    for label, inst in label_groups(facts).items():
+        times = [
+            facts.frames[int(facts.first_appearance[o])].timestamp
+            for o in inst
+            if facts.first_appearance[o] >= 0
+        ]
+        if times:
+            out[label] = min(times)
+    return out
+
+
+def _first_instance(facts: SceneFacts, label: str, frames: Sequence[int]) -> int:
+    inst = label_groups(facts)[label]
+    for f in frames:
+        for o in inst:
+            if facts.visibility.visible[f, o]:
+                return o
+    return inst[0]
+
+
+# --- route_plan ----------------------------------------------------------------------------------------------
+
+
+def turn_word(deg: float) -> str | None:
+    """'turn left' / 'turn right' / 'turn back', or None when the turn is not clearly one of them."""
+    a = abs(deg)
+    if a < TURN_MIN_DEG or abs(a - BACK_DEG) < BACK_MARGIN_DEG:
+        return None
+    if a >= BACK_DEG:
+        return "turn back"
+    return "turn left" if deg > 0 else "turn right"
+
+
+@rule("route_plan")
+def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    if facts.free_space is None or not np.asarray(facts.free_space.free).any():
+        return
+    video = ctx.video_frames(facts)
+    seen = seen_mask(facts, video)
+    named = [o for o in facts.single_instance() if seen[o]]
+    if len(named) < 3:
+        return
+    planner = RoutePlanner(facts.free_space)
+    centers = {o: facts.objects[o].centroid[:2].astype(np.float64) for o in named}
+    snapped = {o: planner.nearest_free(centers[o], START_SNAP_M) for o in named}
+    for a in ctx.shuffled(named):
+        for c in ctx.shuffled(named):
+            if c == a or snapped[a] is None or snapped[c] is None:
+                continue
+            draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped)
+            if draft is not None:
+                yield draft
+
+
+def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, centers, snapped) -> Draft | None:
+    start, goal = snapped[a], snapped[c]
+    route = planner.route(start, goal)
+    if route is None or route.length < ROUTE_MIN_LENGTH_M:  # filter: a path exists
+        return None
+    origin = route.waypoints[0]
+    facing = [b for b in named if b not in (a, c) and np.linalg.norm(centers[b] - origin) >= FACING_MIN_M]
+    if not facing:
+        return None
+    b = facing[int(ctx.rng.integers(len(facing)))]
+    turns = _turns(route, centers[b] - origin)
+    if turns is None or not any(t for t in turns) or sum(1 for t in turns if t) > MAX_TURNS:
+        return None
+    alt = planner.alternative(start, goal, route)
+    if (
+        alt is not None
+        and alt.length <= ALT_ROUTE_REL * route.length
+        and route_gap(alt, route) >= ALT_ROUTE_GAP_M
+        and _turns(alt, centers[b] - origin) != turns
+    ):
+        return None  # a near-shortest route round another side of an obstacle turns differently: not unique
+    words = [t for t in turns if t]
+    names = [facts.objects[o].label for o in (a, b, c)]
+    actions = _actions(route, turns, names[2])
+    distractors = _turn_distractors(ctx, words)
+    return Draft(
+        question=ctx.template(
+            ROUTE_TEMPLATES, start=names[0], facing=names[1], goal=names[2], actions=actions
+        ),
+        frames=ctx.video_frames(facts),
+        objects=[a, b, c],
+        choices=[", ".join(w.capitalize() for w in seq) for seq in [words, *distractors]],
+        extra={
+            "waypoints_xy": route.waypoints,
+            "route_length_m": route.length,
+            "turn_angles_deg": _angles(route, centers[b] - origin),
+            "alternative_length_m": None if alt is None else alt.length,
+        },
+        balance_key=words[0],
+    )
+
+
+def _angles(route, heading: np.ndarray) -> list[float]:
+    seg = route.segments
+    return [signed_angle_deg(heading, seg[0]), *route.bends()]
+
+
+def _turns(route, heading: np.ndarray) -> list[str | None] | None:
+    """Turn words: first the turn from the facing direction onto the first leg ('' when it is straight ahead),
+    then one per corner. None when any turn is ambiguous (between straight and 30 deg, or near 135 deg)."""
+    angles = _angles(route, heading)
+    out: list[str | None] = []
+    for k, deg in enumerate(angles):
+        if k == 0 and abs(deg) < STRAIGHT_AHEAD_DEG:
+            out.append("")  # already facing the first leg
+            continue
+        word = turn_word(deg)
+        if word is None:
+            return None
+        out.append(word)
+    return out
+
+
+def _actions(route, turns: list[str | None], goal: str) -> str:
+    steps: list[str] = []
+    legs = np.linalg.norm(route.segments, axis=1)
+    for k, leg in enumerate(legs):
+        if turns[k]:
+            steps.append("[please fill in]")
+        steps.append(
+            f"Go forward until the {goal}." if k == len(legs) - 1 else f"Go forward about {leg:.1f} m."
+        )
+    return " ".join(f"{i + 1}. {s}" for i, s in enumerate(steps))
+
+
+def _turn_distractors(ctx: GenContext, words: list[str]) -> list[list[str]]:
+    """Wrong turn sequences of the same length: every turn mirrored, one turn changed, the turns reordered."""
+    flip = {"turn left": "turn right", "turn right": "turn left", "turn back": "turn back"}
+    pool: list[list[str]] = [[flip[w] for w in words]]
+    singles = []
+    for k, w in enumerate(words):
+        for other in ("turn left", "turn right", "turn back"):
+            if other != w:
+                singles.append(words[:k] + [other] + words[k + 1 :])
+    reorders = [list(p) for p in permutations(words)]
+    pool += ctx.shuffled(singles) + ctx.shuffled(reorders)
+    out: list[list[str]] = []
+    for cand in pool:
+        if cand != words and cand not in out:
+            out.append(cand)
+        if len(out) == 3:
+            break
+    return out
+
+
+# --- multi_hop_relation --------------------------------------------------------------------------------------
+
+
+def floor_angle(facts: SceneFacts, a: int, b: int, c: int) -> float:
+    """Angle from A->B to A->C in the floor plane (degrees, + = left of the facing direction)."""
+    pa, pb, pc = (facts.objects[o].centroid[:2].astype(np.float64) for o in (a, b, c))
+    return signed_angle_deg(pb - pa, pc - pa)
+
+
+def side_of(facts: SceneFacts, a: int, b: int, c: int) -> str | None:
+    """'left' / 'right' of C standing at A facing B, None within SIDE_MARGIN_DEG of straight ahead or behind,
+    or when more than one OBB corner of C falls on the other side."""
+    deg = floor_angle(facts, a, b, c)
+    if abs(deg) < SIDE_MARGIN_DEG or abs(deg) > 180.0 - SIDE_MARGIN_DEG:
+        return None
+    pa, pb = (facts.objects[o].centroid[:2].astype(np.float64) for o in (a, b))
+    corners = facts.objects[c].obb_corners[::2, :2]  # the 4 floor-plane corners (z pairs collapse)
+    other = sum(1 for p in corners if np.sign(signed_angle_deg(pb - pa, p - pa)) != np.sign(deg))
+    if other > 1:
+        return None
+    return "left" if deg > 0 else "right"
+
+
+@rule("multi_hop_relation")
+def multi_hop_relation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    video = ctx.video_frames(facts)
+    seen = seen_mask(facts, video)
+    named = [o for o in facts.single_instance() if seen[o]]
+    if len(named) < 4:
+        return
+    groups = {lab: [o for o in inst if seen[o]] for lab, inst in label_groups(facts).items()}
+    groups = {lab: inst for lab, inst in groups.items() if inst}
+    centers = {o: facts.objects[o].centroid[:2].astype(np.float64) for o in named}
+    tried: set[tuple[int, ...]] = set()
+    for _ in range(ATTEMPTS):
+        a, b, p, q = (int(x) for x in ctx.rng.choice(named, size=4, replace=False))
+        if (a, b, p, q) in tried:
+            continue
+        tried.add((a, b, p, q))
+        quad = (a, b, p, q)
+        dists = [
+            float(np.linalg.norm(centers[x] - centers[y])) for i, x in enumerate(quad) for y in quad[i + 1 :]
+        ]
+        if min(dists) < PAIR_RANGE_M[0] or max(dists) > PAIR_RANGE_M[1]:  # allocentric hop: 0.3-5 m pairwise
+            continue
+        sp, sq = side_of(facts, a, b, p), side_of(facts, a, b, q)
+        if sp is None or sq is None or sp == sq:  # allocentric hop: clear sides, one object on each
+            continue
+        side = sp  # p is the target: the question asks for the side p is on; mention order shuffled below
+        draft = _multi_hop_draft(facts, ctx, video, groups, quad, side, sq)
+        if draft is not None:
+            yield draft
+
+
+def _multi_hop_draft(facts, ctx, video, groups, quad, side, other_side) -> Draft | None:
+    a, b, target, other = quad
+    named_labels = {facts.objects[o].label for o in quad}
+    candidates = {lab: inst for lab, inst in groups.items() if lab not in named_labels}
+    if len(candidates) < 4:
+        return None
+    dist = {
+        lab: (float(facts.closest[target, inst].min()), inst[int(np.argmin(facts.closest[target, inst]))])
+        for lab, inst in candidates.items()
+    }
+    ranked = sorted(dist, key=lambda lab: dist[lab][0])
+    answer = ranked[0]
+    # distance hop: the answer is clearly closest among the options; the option set prefers the object closest to
+    # the object on the other side, so a wrong first hop leads to a wrong option
+    wrong_hop = min(candidates, key=lambda lab: float(facts.closest[other, candidates[lab]].min()))
+    pool = [lab for lab in ranked[1:] if clear_gap(dist[answer][0], dist[lab][0])]
+    if len(pool) < 3:
+        return None
+    distractors = ([wrong_hop] if wrong_hop in pool else []) + [
+        lab for lab in ctx.shuffled(pool) if lab != wrong_hop
+    ]
+    distractors = distractors[:3]
+    p_name, q_name = ctx.shuffled([facts.objects[target].label, facts.objects[other].label])
+    question = ctx.template(
+        MULTI_HOP_TEMPLATES, a=facts.objects[a].label, b=facts.objects[b].label, p=p_name, q=q_name, side=side
+    )
+    return Draft(
+        question=question,
+        frames=video,
+        objects=[a, b, target, other, dist[answer][1]],
+        choices=[answer, *distractors],
+        extra={
+            "hop1": {
+                "target": facts.objects[target].label,
+                "target_angle_deg": floor_angle(facts, a, b, target),
+                "other_angle_deg": floor_angle(facts, a, b, other),
+                "other_side": other_side,
+            },
+            "hop2_distances_m": {lab: dist[lab][0] for lab in [answer, *distractors]},
+            "runner_up_gap_m": dist[ranked[1]][0] - dist[answer][0],
+        },
+        balance_key=answer,
+    )

@@ -1,0 +1,473 @@
+"""Mental reconstruction (TAXONOMY.md section 3): rebuilding the room from limited views. Distinct instances
+across overlapping images, a bird's-eye grid map, occlusion in one image and the capture order of frames."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from itertools import permutations
+
+import numpy as np
+
+from generators.base import Draft, GenContext
+from generators.registry import rule
+from pipeline.facts import SceneFacts
+
+# unique_object_count
+UNIQUE_FRAMES = (2, 6)
+MIN_FRAME_GAP_S = 1.0  # images of one question at least this far apart: near-duplicates add nothing
+UNSEEN_MAX_FRACTION = 0.02  # an instance not counted in a frame shows at most this share of its points there
+# cognitive_map
+GRID_N = 3
+BORDER_MARGIN_REL, BORDER_MARGIN_M = (
+    0.1,
+    0.15,
+)  # centroid this far (share of a cell, and metres) from inner borders
+AXIS_MAX_DEG = 30.0  # first frame's view direction within this of a room axis (15 deg clear of the diagonal)
+# occlusion
+OCCLUDED_MAX_RATIO, OCCLUDED_MIN_IN_FRUSTUM = (
+    0.5,
+    0.5,
+)  # answer: visible / in-frustum <= 0.5, in frustum >= 0.5
+CLEAR_MIN_RATIO, CLEAR_MIN_IN_FRUSTUM = (
+    0.9,
+    0.8,
+)  # distractors: not occluded and not cut off by the image border
+OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = (
+    0.1,
+    0.1,
+)  # an occluder's box covers >= 10 % of the answer's, nearer
+# frame_order
+ORDER_FRAMES = (3, 4)
+ORDER_MIN_GAP_S = 1.0
+ORDER_MIN_OVERLAP = 0.05
+ATTEMPTS = 8  # random start frames per frame_order candidate round
+MAX_PAIRS = 20  # frame pairs tried per repeated instance
+
+UNIQUE_COUNT_TEMPLATES = (
+    "How many distinct {labels} can be seen across these {n} images? The same {label} seen in several images counts once.",
+    "These {n} images show parts of one room. How many different {labels} appear in them in total?",
+    "Counting each physical {label} only once, how many {labels} are visible across the {n} views?",
+    "Across all {n} images, how many unique {labels} are there? Do not count the same {label} twice.",
+    "The {n} views overlap. How many separate {labels} do they show altogether?",
+    "How many individual {labels} are there in these {n} pictures of the same room, counting repeated sightings once?",
+)
+COGNITIVE_MAP_TEMPLATES = (
+    "Imagine a top-down map of this room divided into a {n}x{n} grid, turned so that the camera's viewing direction in "
+    "the first frame points to the top of the map. Which option puts each object (by its centre) in the right cell?",
+    "Picture the room from above as a {n}x{n} grid whose top is the direction the camera faces in the first frame. "
+    "Where do {objects} fall on this grid (judging by each object's centre)?",
+    "Split the room's floor into a {n}x{n} grid seen from above, with the top of the grid in the direction the camera "
+    "looks at the start of the video. Which cells hold the centres of {objects}?",
+    "On a bird's-eye {n}x{n} grid map of the room (top = the first frame's viewing direction), which placement of the "
+    "{objects} is correct? Use the centre of each object.",
+    "Think of a {n}x{n} overhead grid covering the room, oriented so the camera initially looks toward its top edge. "
+    "Which option gives the correct cell for the centre of each of {objects}?",
+)
+OCCLUSION_TEMPLATES = (
+    "Which of these objects is partly hidden behind another object in this image?",
+    "In this image, which object is partially occluded by something in front of it?",
+    "One of the listed objects is partly blocked from view by a nearer object. Which one?",
+    "Looking at this picture, which object can only be seen in part because something stands in front of it?",
+    "Which object in this view is partially covered by another object closer to the camera?",
+)
+FRAME_ORDER_TEMPLATES = (
+    "These {n} images were taken along one camera path but are shown in shuffled order. In which order were they "
+    "captured? Each option lists image numbers, earliest first.",
+    "The {n} images come from one walk through the room, shuffled. Give the order in which they were taken "
+    "(image numbers, first to last).",
+    "Put these {n} shuffled frames of one video back in capture order. Which sequence of image numbers is right, "
+    "earliest first?",
+    "A camera moved through the room and took these {n} images, shown here out of order. Which list of image numbers "
+    "gives the true capture order, starting with the earliest?",
+    "In what order were these {n} views recorded along the camera's trajectory? Answer with image numbers, earliest first.",
+)
+
+
+def plural(label: str) -> str:
+    irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}
+    head, _, last = label.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last in irregular:
+        return prefix + irregular[last]
+    if last.endswith("s") and not last.endswith("ss"):
+        return label  # already plural ("blinds", "clothes")
+    if last.endswith(("ss", "x", "z", "ch", "sh")):
+        return label + "es"
+    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        return prefix + last[:-1] + "ies"
+    return label + "s"
+
+
+def label_groups(facts: SceneFacts) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, o in enumerate(facts.objects):
+        if o.nameable:
+            groups.setdefault(o.label, []).append(i)
+    return groups
+
+
+def seen_in(facts: SceneFacts, obj: int, frames: Sequence[int]) -> bool:
+    return bool(len(frames)) and bool(facts.visibility.visible[list(frames), obj].any())
+
+
+def english_list(names: Sequence[str]) -> str:
+    names = [f"the {n}" for n in names]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
+
+# --- unique_object_count -------------------------------------------------------------------------------------
+
+
+@rule("unique_object_count")
+def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    vis = facts.visibility
+    groups = label_groups(facts)
+    # labels with an instance seen in two frames: the only ones that can pass the filter
+    labels = [lab for lab, inst in groups.items() if vis.visible[:, inst].sum(axis=0).max(initial=0) >= 2]
+    streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    while streams:  # round-robin over labels, so one frequent label does not fill the oversampled pool
+        for stream in list(streams):
+            item = next(stream, None)
+            if item is None:
+                streams.remove(stream)
+                continue
+            if item in seen:
+                continue
+            seen.add(item)
+            draft = _unique_count_draft(facts, ctx, item[0], groups[item[0]], list(item[1]))
+            if draft is not None:
+                yield draft
+
+
+def _unique_count_frames(
+    facts: SceneFacts, ctx: GenContext, label: str, inst: list[int]
+) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """Frame sets for one label: two frames showing one instance (the repeat the filter asks for) plus
+    frames showing the label, 2 to 6 frames in all."""
+    vis = facts.visibility
+    shown = [int(f) for f in np.flatnonzero(vis.visible[:, inst].any(axis=1))]
+    for anchor in ctx.shuffled([o for o in inst if vis.visible[:, o].sum() >= 2]):
+        frames_of = [int(f) for f in np.flatnonzero(vis.visible[:, anchor])]
+        pairs = [(a, b) for i, a in enumerate(frames_of) for b in frames_of[i + 1 :]]
+        for pair in ctx.shuffled(pairs)[:MAX_PAIRS]:
+            for k in ctx.shuffled(range(UNIQUE_FRAMES[0], UNIQUE_FRAMES[1] + 1)):
+                rest = [f for f in ctx.shuffled(shown) if f not in pair]
+                yield label, tuple(sorted([*pair, *rest[: k - 2]]))
+
+
+def _unique_count_draft(
+    facts: SceneFacts, ctx: GenContext, label: str, inst: list[int], frames: list[int]
+) -> Draft | None:
+    vis = facts.visibility
+    times = [facts.frames[f].timestamp for f in frames]
+    if min(np.diff(times), default=math.inf) < MIN_FRAME_GAP_S:
+        return None
+    block = vis.visible[np.ix_(frames, inst)]  # (frames, instances)
+    if block.sum(axis=0).max() < 2:  # filter: an instance seen twice, so per-frame summing is wrong
+        return None
+    fractions = vis.visible_fraction[np.ix_(frames, inst)]
+    if (
+        ~block & (fractions > UNSEEN_MAX_FRACTION)
+    ).any():  # clear margin: a sliver is neither seen nor unseen
+        return None
+    counted = [o for o, s in zip(inst, block.any(axis=0), strict=True) if s]
+    per_frame = [int(x) for x in block.sum(axis=1)]
+    n = len(counted)
+    question = ctx.template(UNIQUE_COUNT_TEMPLATES, label=label, labels=plural(label), n=len(frames))
+    return Draft(
+        question=question,
+        frames=frames,
+        objects=counted,
+        answer=str(n),
+        value=float(n),
+        unit="count",
+        extra={"label": label, "per_frame_counts": per_frame, "per_frame_sum": sum(per_frame)},
+        balance_key=str(n),
+    )
+
+
+# --- cognitive_map -------------------------------------------------------------------------------------------
+
+
+def cell_name(row: int, col: int, n: int = GRID_N) -> str:
+    rows = ["top", "middle", "bottom"] if n == 3 else [f"row {r + 1}" for r in range(n)]
+    cols = ["left", "center", "right"] if n == 3 else [f"column {c + 1}" for c in range(n)]
+    if n == 3 and row == 1 and col == 1:
+        return "center"
+    return f"{rows[row]}-{cols[col]}" if n == 3 else f"{rows[row]}, {cols[col]}"
+
+
+def map_axes(forward: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(up, right) world floor axes of the map: up is the room axis nearest the first view's direction."""
+    f = np.asarray(forward[:2], dtype=np.float64)
+    if np.linalg.norm(f) < 0.3:  # camera looks almost straight down: no heading
+        return None
+    axes = [np.array(a, dtype=np.float64) for a in ((1, 0), (0, 1), (-1, 0), (0, -1))]
+    angles = [abs(math.degrees(math.atan2(f[0] * a[1] - f[1] * a[0], f @ a))) for a in axes]
+    k = int(np.argmin(angles))
+    if angles[k] > AXIS_MAX_DEG:
+        return None
+    up = axes[k]
+    return up, np.array([up[1], -up[0]])  # right of "up" seen from above (z up)
+
+
+def room_extent_xy(facts: SceneFacts) -> np.ndarray:
+    """(K, 2) points whose bounds are the room's floor extent: its outline, else every object's points."""
+    if facts.room_polygon is not None and len(facts.room_polygon) >= 3:
+        return np.asarray(facts.room_polygon, dtype=np.float64)[:, :2]
+    return np.concatenate([o.points[:, :2] for o in facts.objects]).astype(np.float64)
+
+
+@rule("cognitive_map")
+def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    video = ctx.video_frames(facts)
+    if not video or not facts.objects:
+        return
+    axes = map_axes(facts.frames[video[0]].forward)
+    if axes is None:
+        return
+    up, right = axes
+    extent = room_extent_xy(facts)
+    u_rng = (float((extent @ up).min()), float((extent @ up).max()))
+    r_rng = (float((extent @ right).min()), float((extent @ right).max()))
+    size_u, size_r = (u_rng[1] - u_rng[0]) / GRID_N, (r_rng[1] - r_rng[0]) / GRID_N
+    if min(size_u, size_r) <= 0:
+        return
+    cells: dict[int, tuple[int, int]] = {}
+    for o in facts.single_instance():
+        if not seen_in(facts, o, video):
+            continue
+        c = facts.objects[o].centroid[:2].astype(np.float64)
+        placed = [
+            _grid_coord(c @ right, r_rng, size_r),
+            _grid_coord(u_rng[1] - c @ up, (0.0, u_rng[1] - u_rng[0]), size_u),
+        ]
+        if None in placed:  # filter: centroid within the margin of an inner cell border
+            continue
+        col, row = placed
+        cells[o] = (row, col)
+    eligible = sorted(cells)
+    if len(eligible) < 3:
+        return
+    tried: set[frozenset[int]] = set()
+    for _ in range(ATTEMPTS * 8):
+        k = min(int(ctx.rng.integers(3, 5)), len(eligible))
+        chosen = [int(x) for x in ctx.rng.choice(eligible, size=k, replace=False)]
+        if frozenset(chosen) in tried:
+            continue
+        tried.add(frozenset(chosen))
+        if len({cells[o] for o in chosen}) < k:  # filter: objects in distinct cells
+            continue
+        names = [facts.objects[o].label for o in chosen]  # chosen is already in shuffled order (guard 4)
+        truth = [cells[o] for o in chosen]
+        distractors = _map_distractors(ctx, truth)
+        if len(distractors) < 3:
+            continue
+        options = [_map_text(names, a) for a in [truth, *distractors]]
+        question = ctx.template(COGNITIVE_MAP_TEMPLATES, n=GRID_N, objects=english_list(names))
+        yield Draft(
+            question=question,
+            frames=video,
+            objects=chosen,
+            choices=options,
+            extra={
+                "grid": GRID_N,
+                "map_up_axis": up,
+                "extent_up": u_rng,
+                "extent_right": r_rng,
+                "cells": {names[i]: list(truth[i]) for i in range(k)},
+            },
+            balance_key=cell_name(*truth[0]),
+        )
+
+
+def _grid_coord(value: float, rng: tuple[float, float], size: float) -> int | None:
+    """Cell index along one axis, None when the value lies within the margin of an inner border."""
+    rel = (value - rng[0]) / size
+    idx = min(max(int(math.floor(rel)), 0), GRID_N - 1)
+    margin = max(BORDER_MARGIN_REL, BORDER_MARGIN_M / size)
+    for border in range(1, GRID_N):
+        if abs(rel - border) < margin:
+            return None
+    return idx
+
+
+def _map_text(names: list[str], cells: list[tuple[int, int]]) -> str:
+    return "; ".join(f"{n}: {cell_name(*c)}" for n, c in zip(names, cells, strict=True))
+
+
+def _map_distractors(ctx: GenContext, truth: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Wrong placements with distinct cells: a left-right mirror, swaps of two objects, one object moved."""
+    k = len(truth)
+    all_cells = [(r, c) for r in range(GRID_N) for c in range(GRID_N)]
+    pool: list[list[tuple[int, int]]] = [
+        [(r, GRID_N - 1 - c) for r, c in truth],
+        [(GRID_N - 1 - r, c) for r, c in truth],
+    ]
+    for a in range(k):
+        for b in range(a + 1, k):
+            swapped = list(truth)
+            swapped[a], swapped[b] = truth[b], truth[a]
+            pool.append(swapped)
+        for cell in all_cells:
+            if cell not in truth:
+                moved = list(truth)
+                moved[a] = cell
+                pool.append(moved)
+    out: list[list[tuple[int, int]]] = []
+    for cand in ctx.shuffled(pool[:2]) + ctx.shuffled(pool[2:]):
+        if cand != truth and cand not in out and len(set(cand)) == k:
+            out.append(cand)
+        if len(out) == 3:
+            break
+    return out
+
+
+# --- occlusion -----------------------------------------------------------------------------------------------
+
+
+@rule("occlusion")
+def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    vis = facts.visibility
+    singles = facts.single_instance()
+    nameable = [i for i, o in enumerate(facts.objects) if o.nameable]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(vis.in_frustum_fraction > 0, vis.visible_fraction / vis.in_frustum_fraction, 0.0)
+    for f in ctx.shuffled(range(len(facts.frames))):
+        if not np.isfinite(facts.frames[f].pose).all():
+            continue
+        clear = [
+            o
+            for o in singles
+            if vis.visible[f, o]
+            and ratio[f, o] >= CLEAR_MIN_RATIO
+            and vis.in_frustum_fraction[f, o] >= CLEAR_MIN_IN_FRUSTUM
+        ]
+        for a in ctx.shuffled(singles):
+            if not (
+                vis.visible[f, a]
+                and vis.in_frustum_fraction[f, a] >= OCCLUDED_MIN_IN_FRUSTUM
+                and ratio[f, a] <= OCCLUDED_MAX_RATIO
+            ):
+                continue
+            occluder = _occluder(facts, f, a, nameable)
+            if (
+                occluder is None
+            ):  # the hidden part must be hidden behind something, not just off the depth map
+                continue
+            others = [o for o in clear if facts.objects[o].label != facts.objects[a].label]
+            if len(others) < 2:
+                continue
+            distractors = ctx.shuffled(others)[:3]
+            yield Draft(
+                question=ctx.template(OCCLUSION_TEMPLATES),
+                frames=[f],
+                objects=[a, *distractors],
+                choices=[facts.objects[o].label for o in [a, *distractors]],
+                extra={
+                    "visible_fraction": float(vis.visible_fraction[f, a]),
+                    "in_frustum_fraction": float(vis.in_frustum_fraction[f, a]),
+                    "visible_ratio": float(ratio[f, a]),
+                    "occluder": {
+                        "instance_id": facts.objects[occluder].instance_id,
+                        "label": facts.objects[occluder].label,
+                    },
+                    "distractor_ratios": [float(ratio[f, o]) for o in distractors],
+                    "margins": {
+                        "answer_max_ratio": OCCLUDED_MAX_RATIO,
+                        "answer_min_in_frustum": OCCLUDED_MIN_IN_FRUSTUM,
+                        "distractor_min_ratio": CLEAR_MIN_RATIO,
+                        "distractor_min_in_frustum": CLEAR_MIN_IN_FRUSTUM,
+                    },
+                },
+                balance_key=facts.objects[a].label,
+            )
+
+
+def _occluder(facts: SceneFacts, f: int, a: int, candidates: list[int]) -> int | None:
+    """A visible object nearer to the camera whose 2D box covers a share of the answer's box."""
+    vis = facts.visibility
+    box = vis.bbox[f, a]
+    area = float((box[2] - box[0]) * (box[3] - box[1]))
+    if not np.isfinite(area) or area <= 0:
+        return None
+    best, best_cover = None, OCCLUDER_MIN_OVERLAP
+    for o in candidates:
+        if (
+            o == a
+            or not vis.visible[f, o]
+            or not vis.depth[f, o] < vis.depth[f, a] - OCCLUDER_MIN_DEPTH_GAP_M
+        ):
+            continue
+        b = vis.bbox[f, o]
+        w = min(box[2], b[2]) - max(box[0], b[0])
+        h = min(box[3], b[3]) - max(box[1], b[1])
+        cover = max(w, 0.0) * max(h, 0.0) / area
+        if cover >= best_cover:
+            best, best_cover = o, cover
+    return best
+
+
+# --- frame_order ---------------------------------------------------------------------------------------------
+
+
+@rule("frame_order")
+def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
+    valid_mask = np.array([np.isfinite(f.pose).all() for f in facts.frames], dtype=bool)
+    valid = [int(f) for f in np.flatnonzero(valid_mask)]
+    tried: set[tuple[int, ...]] = set()
+    for _ in range(ATTEMPTS):
+        for start in ctx.shuffled(valid):
+            k = int(ctx.rng.integers(ORDER_FRAMES[0], ORDER_FRAMES[1] + 1))
+            chain = [start]
+            while len(chain) < k:
+                last = chain[-1]
+                later = times >= times[last] + ORDER_MIN_GAP_S
+                nxt = np.flatnonzero(valid_mask & later & (facts.overlap[last] >= ORDER_MIN_OVERLAP))
+                if len(nxt) == 0:
+                    break
+                chain.append(int(nxt[int(ctx.rng.integers(len(nxt)))]))
+            if len(chain) < k or tuple(chain) in tried:
+                continue
+            tried.add(tuple(chain))
+            draft = _frame_order_draft(facts, ctx, chain, times)
+            if draft is not None:
+                yield draft
+
+
+def _frame_order_draft(
+    facts: SceneFacts, ctx: GenContext, chain: list[int], times: np.ndarray
+) -> Draft | None:
+    k = len(chain)
+    ordered = sorted(chain, key=lambda f: times[f])
+    if min(np.diff(times[ordered])) < ORDER_MIN_GAP_S:  # filter: frames >= 1 s apart
+        return None
+    consecutive = [float(facts.overlap[ordered[i], ordered[i + 1]]) for i in range(k - 1)]
+    if min(consecutive) < ORDER_MIN_OVERLAP:  # filter: consecutive frames share scene content
+        return None
+    # the chain of shared content must single out the order: no skipping pair overlaps as much as a step does
+    skipping = [float(facts.overlap[ordered[i], ordered[j]]) for i in range(k) for j in range(i + 2, k)]
+    if skipping and max(skipping) >= min(consecutive):
+        return None
+    shown = ctx.shuffled(ordered)
+    number = {f: shown.index(f) + 1 for f in shown}
+    truth = tuple(number[f] for f in ordered)
+    # the reverse order has the same chain of shared content; only its direction differs, so it is not offered
+    wrong = [p for p in permutations(range(1, k + 1)) if p != truth and p != truth[::-1]]
+    distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
+    text = [", ".join(str(x) for x in p) for p in [truth, *distractors]]
+    return Draft(
+        question=ctx.template(FRAME_ORDER_TEMPLATES, n=k),
+        frames=shown,
+        objects=[],
+        choices=text,
+        extra={
+            "true_order_frames": [facts.frames[f].index for f in ordered],
+            "timestamps": [float(times[f]) for f in ordered],
+            "consecutive_overlap": consecutive,
+        },
+        balance_key=text[0],
+    )

@@ -1,0 +1,297 @@
+"""Spatial relations (TAXONOMY.md section 2): relative distance, height, size and camera-frame position of
+several objects seen from one viewpoint, all multiple choice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from generators.base import Draft, GenContext
+from generators.common import (
+    clear_gap,
+    join_names,
+    label_distances,
+    label_instances,
+    label_of,
+    pairs,
+    seen_objects,
+    single_instance_objects,
+    valid_frame,
+    visible_objects,
+)
+from generators.registry import rule
+from pipeline.facts import SceneFacts
+
+DISTANCE_GAP_M, DISTANCE_GAP_REL = 0.15, 0.10  # relative_distance(_far), closer_of_two
+HEIGHT_GAP_M = 0.1  # higher_lower
+SIZE_RATIO = 1.2  # size_comparison
+LEFT_RIGHT_GAP = 0.05  # camera_left_right: share of the image width
+DEPTH_GAP_M, DEPTH_GAP_REL = 0.2, 0.10  # camera_near_far
+N_OPTIONS = 4
+
+RELATIVE_DISTANCE_TEMPLATES = (
+    "Measuring from the closest point of each object, which of these objects ({choices}) is the closest to the {ref}?",
+    "Which of these objects ({choices}) is nearest to the {ref}, measuring between their closest points?",
+    "Of the following objects ({choices}), which one lies closest to the {ref}? Use the distance between nearest points.",
+    "Taking the distance between the nearest points of the objects, which of {choices} is the closest to the {ref}?",
+    "Which object among {choices} is the shortest distance from the {ref}, measured from the closest point of each object?",
+    "Considering closest points, which of the following is nearest to the {ref}: {choices}?",
+)
+RELATIVE_DISTANCE_FAR_TEMPLATES = (
+    "Measuring from the closest point of each object, which of these objects ({choices}) is the farthest from the {ref}?",
+    "Which of these objects ({choices}) is farthest from the {ref}, measuring between their closest points?",
+    "Of the following objects ({choices}), which one lies farthest from the {ref}? Use the distance between nearest points.",
+    "Taking the distance between the nearest points of the objects, which of {choices} is the farthest from the {ref}?",
+    "Which object among {choices} is the greatest distance from the {ref}, measured from the closest point of each object?",
+    "Considering closest points, which of the following is most distant from the {ref}: {choices}?",
+)
+CLOSER_OF_TWO_TEMPLATES = (
+    "Measuring from the closest point of each object, which is closer to the {x}, the {a} or the {b}?",
+    "Which is closer to the {x}: the {a} or the {b}?",
+    "Is the {a} or the {b} nearer to the {x}?",
+    "Between the {a} and the {b}, which one is at a shorter distance from the {x} (closest points)?",
+    "Which of the two, the {a} or the {b}, lies nearer to the {x}?",
+)
+HIGHER_TEMPLATES = (
+    "Which object's top is higher, the {a} or the {b}?",
+    "Comparing the tops of the {a} and the {b}, which one reaches higher?",
+    "Which has its top at a greater height: the {a} or the {b}?",
+    "Whose top is higher above the floor, the {a}'s or the {b}'s?",
+    "Considering the top of each object, which is higher: the {a} or the {b}?",
+)
+LOWER_TEMPLATES = (
+    "Which object's top is lower, the {a} or the {b}?",
+    "Comparing the tops of the {a} and the {b}, which one is lower?",
+    "Which has its top at a smaller height: the {a} or the {b}?",
+)
+SIZE_TEMPLATES = {
+    "volume": (
+        "Which object is {comp} by volume, the {a} or the {b}?",
+        "Comparing the volumes of their bounding boxes, which is {comp}: the {a} or the {b}?",
+        "Judging by volume, is the {a} or the {b} {comp}?",
+    ),
+    "longest_edge": (
+        "Comparing their longest dimensions, which is {comp}: the {a} or the {b}?",
+        "Which object is {comp} when measured along its longest dimension, the {a} or the {b}?",
+        "Judging by the longest edge (length, width or height), is the {a} or the {b} {comp}?",
+    ),
+}
+LEFT_RIGHT_TEMPLATES = (
+    "In this image, is the {a} to the left or to the right of the {b}?",
+    "From the camera's viewpoint, is the {a} left or right of the {b}?",
+    "Looking at this picture, on which side of the {b} does the {a} appear, left or right?",
+    "As seen by the camera, is the {a} positioned to the left or to the right of the {b}?",
+    "In the image, does the {a} appear left or right of the {b}?",
+)
+NEAR_TEMPLATES = (
+    "Which is closer to the camera in this image, the {a} or the {b}?",
+    "From the viewpoint of this photo, which object is nearer: the {a} or the {b}?",
+    "In this image, which one is at a smaller depth from the camera, the {a} or the {b}?",
+    "Which appears closer to the viewer, the {a} or the {b}?",
+    "Is the {a} or the {b} nearer to the camera that took this picture?",
+)
+FAR_TEMPLATES = (
+    "Which is farther from the camera in this image, the {a} or the {b}?",
+    "From the viewpoint of this photo, which object is more distant: the {a} or the {b}?",
+    "In this image, which one is at a greater depth from the camera, the {a} or the {b}?",
+)
+
+
+def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> Iterator[Draft]:
+    """Four candidate labels vs a single-instance reference. The answer label is drawn first and the three
+    distractors among the labels that clear the gap from it, so every draft passes the filter by
+    construction (no wasted 4-subsets) and enumeration stays O(refs x labels)."""
+    frames = ctx.video_frames(facts)
+    templates = RELATIVE_DISTANCE_FAR_TEMPLATES if farthest else RELATIVE_DISTANCE_TEMPLATES
+    groups = {lab: inst for lab, inst in label_instances(facts).items() if seen_objects(facts, inst, frames)}
+    refs = seen_objects(facts, single_instance_objects(facts), frames)
+    table = {ref: label_distances(facts, ref, groups) for ref in refs}
+    candidates = [(ref, lab) for ref in refs for lab in table[ref]]
+    for ref, answer in ctx.shuffled(candidates):
+        dist = table[ref]
+        d_answer = dist[answer][0]
+        beaten = [
+            lab
+            for lab, (d, _) in dist.items()
+            if lab != answer
+            and (d < d_answer if farthest else d > d_answer)
+            and clear_gap(d_answer, d, DISTANCE_GAP_M, DISTANCE_GAP_REL)
+        ]
+        if len(beaten) < N_OPTIONS - 1:
+            continue
+        distractors = [beaten[i] for i in ctx.rng.choice(len(beaten), N_OPTIONS - 1, replace=False)]
+        named = ctx.shuffled([answer, *distractors])
+        yield Draft(
+            question=ctx.template(templates, choices=join_names(named), ref=label_of(facts, ref)),
+            frames=frames,
+            objects=[ref, *(dist[lab][1] for lab in named)],
+            choices=[answer, *distractors],
+            extra={"distances": {lab: dist[lab][0] for lab in named}},
+            balance_key=answer,
+        )
+
+
+@rule("relative_distance")
+def relative_distance(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    yield from _relative_distance(facts, ctx, farthest=False)
+
+
+@rule("relative_distance_far")
+def relative_distance_far(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    yield from _relative_distance(facts, ctx, farthest=True)
+
+
+@rule("closer_of_two")
+def closer_of_two(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    """X, A, B single-instance; the answer is drawn first and the other option among objects clearly farther."""
+    frames = ctx.video_frames(facts)
+    objs = seen_objects(facts, single_instance_objects(facts), frames)
+    candidates = [(x, a) for x in objs for a in objs if a != x]
+    for x, answer in ctx.shuffled(candidates):
+        d = facts.closest[x]
+        farther = [
+            b
+            for b in objs
+            if b not in (x, answer)
+            and d[b] > d[answer]
+            and clear_gap(d[answer], d[b], DISTANCE_GAP_M, DISTANCE_GAP_REL)
+        ]
+        if not farther:
+            continue
+        other = farther[int(ctx.rng.integers(len(farther)))]
+        a, b = ctx.shuffled([answer, other])
+        yield Draft(
+            question=ctx.template(
+                CLOSER_OF_TWO_TEMPLATES, x=label_of(facts, x), a=label_of(facts, a), b=label_of(facts, b)
+            ),
+            frames=frames,
+            objects=[x, a, b],
+            choices=[label_of(facts, answer), label_of(facts, other)],
+            extra={"distances": {label_of(facts, o): float(d[o]) for o in (a, b)}},
+            balance_key=label_of(facts, answer),
+        )
+
+
+@rule("higher_lower")
+def higher_lower(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    frames = ctx.video_frames(facts)
+    objs = seen_objects(facts, single_instance_objects(facts), frames)
+    tops = {o: float(facts.objects[o].aabb_max[2]) for o in objs}
+    for pair in ctx.shuffled(pairs(objs)):
+        if abs(tops[pair[0]] - tops[pair[1]]) < HEIGHT_GAP_M:
+            continue
+        high, low = sorted(pair, key=lambda o: -tops[o])
+        ask_higher = bool(ctx.rng.integers(2))
+        answer, other = (high, low) if ask_higher else (low, high)
+        a, b = ctx.shuffled([high, low])
+        yield Draft(
+            question=ctx.template(
+                HIGHER_TEMPLATES if ask_higher else LOWER_TEMPLATES,
+                a=label_of(facts, a),
+                b=label_of(facts, b),
+            ),
+            frames=frames,
+            objects=[a, b],
+            choices=[label_of(facts, answer), label_of(facts, other)],
+            extra={
+                "tops": {label_of(facts, o): tops[o] for o in (a, b)},
+                "asked": "higher" if ask_higher else "lower",
+            },
+            balance_key=label_of(facts, answer),
+        )
+
+
+def _size(facts: SceneFacts, obj: int, measure: str) -> float:
+    o = facts.objects[obj]
+    return o.volume if measure == "volume" else o.longest_edge
+
+
+@rule("size_comparison")
+def size_comparison(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    frames = ctx.video_frames(facts)
+    objs = seen_objects(facts, single_instance_objects(facts), frames)
+    for pair in ctx.shuffled(pairs(objs)):
+        # The measure is drawn per pair; the other one is tried only when the drawn one is too close to call.
+        for measure in ctx.shuffled(list(SIZE_TEMPLATES)):
+            small, big = sorted(pair, key=lambda o, m=measure: _size(facts, o, m))
+            s_small, s_big = _size(facts, small, measure), _size(facts, big, measure)
+            if s_small > 0 and s_big / s_small >= SIZE_RATIO:
+                break
+        else:
+            continue
+        ask_larger = bool(ctx.rng.integers(2))
+        answer, other = (big, small) if ask_larger else (small, big)
+        a, b = ctx.shuffled([small, big])
+        yield Draft(
+            question=ctx.template(
+                SIZE_TEMPLATES[measure],
+                comp="larger" if ask_larger else "smaller",
+                a=label_of(facts, a),
+                b=label_of(facts, b),
+            ),
+            frames=frames,
+            objects=[a, b],
+            choices=[label_of(facts, answer), label_of(facts, other)],
+            extra={
+                "measure": measure,
+                "sizes": {label_of(facts, o): _size(facts, o, measure) for o in (a, b)},
+                "ratio": s_big / s_small,
+                "asked": "larger" if ask_larger else "smaller",
+            },
+            balance_key=label_of(facts, answer),
+        )
+
+
+def _frame_pairs(facts: SceneFacts, values: np.ndarray) -> list[tuple[int, int, int]]:
+    """(frame, a, b) for every pair of single-instance objects visible in a valid frame with finite values."""
+    out = []
+    for f in range(len(facts.frames)):
+        if not valid_frame(facts, f):
+            continue
+        objs = [o for o in visible_objects(facts, f) if np.isfinite(values[f, o])]
+        out.extend((f, a, b) for a, b in pairs(objs))
+    return out
+
+
+@rule("camera_left_right")
+def camera_left_right(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    cx = facts.visibility.center_x
+    for f, *pair in ctx.shuffled(_frame_pairs(facts, cx)):
+        if abs(cx[f, pair[0]] - cx[f, pair[1]]) < LEFT_RIGHT_GAP:
+            continue
+        a, b = ctx.shuffled(pair)
+        side = "left" if cx[f, a] < cx[f, b] else "right"
+        yield Draft(
+            question=ctx.template(LEFT_RIGHT_TEMPLATES, a=label_of(facts, a), b=label_of(facts, b)),
+            frames=[f],
+            objects=[a, b],
+            choices=[side, "right" if side == "left" else "left"],
+            extra={"center_x": {label_of(facts, o): float(cx[f, o]) for o in (a, b)}},
+            balance_key=side,
+        )
+
+
+@rule("camera_near_far")
+def camera_near_far(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    depth = facts.visibility.depth
+    for f, *pair in ctx.shuffled(_frame_pairs(facts, depth)):
+        if not clear_gap(depth[f, pair[0]], depth[f, pair[1]], DEPTH_GAP_M, DEPTH_GAP_REL):
+            continue
+        near, far = sorted(pair, key=lambda o: depth[f, o])
+        ask_near = bool(ctx.rng.integers(2))
+        answer, other = (near, far) if ask_near else (far, near)
+        a, b = ctx.shuffled([near, far])
+        yield Draft(
+            question=ctx.template(
+                NEAR_TEMPLATES if ask_near else FAR_TEMPLATES, a=label_of(facts, a), b=label_of(facts, b)
+            ),
+            frames=[f],
+            objects=[a, b],
+            choices=[label_of(facts, answer), label_of(facts, other)],
+            extra={
+                "depth": {label_of(facts, o): float(depth[f, o]) for o in (a, b)},
+                "asked": "near" if ask_near else "far",
+            },
+            balance_key=label_of(facts, answer),
+        )

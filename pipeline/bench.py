@@ -1,0 +1,131 @@
+"""`make bench`: the build against the time to merely read its inputs, on ScanNet-scale demo scenes.
+
+Prints, from one run: build wall time, read-only floor (every mesh, JSON, depth png and colour jpg decoded once,
+same number of processes), their ratio, samples per scene, samples/s per core, time by stage, peak memory per
+worker, and the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def read_everything(scene_dir: str) -> int:
+    """Decode every input file of one scene once; returns bytes read (the I/O + decode floor)."""
+    total = 0
+    for path in sorted(Path(scene_dir).rglob("*")):
+        if not path.is_file():
+            continue
+        total += path.stat().st_size
+        if path.suffix == ".png":
+            cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        elif path.suffix == ".jpg":
+            cv2.imread(str(path), cv2.IMREAD_COLOR)
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".ply":
+            np.frombuffer(path.read_bytes(), dtype=np.uint8).sum()
+        else:
+            path.read_bytes()
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("bench/data"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--scenes", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--vertices", type=int, default=150_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    from pipeline.build import run_build
+    from pipeline.config import BuildConfig
+    from sources.demo import make_demo
+
+    marker = args.data / f".bench-{args.scenes}-{args.frames}-{args.vertices}"
+    if not marker.exists():
+        shutil.rmtree(args.data, ignore_errors=True)
+        print(
+            f"writing {args.scenes} ScanNet-scale demo scenes ({args.vertices} vertices, {args.frames} frames) ...",
+            flush=True,
+        )
+        make_demo(
+            args.data,
+            scenes=args.scenes,
+            seed=0,
+            frames=args.frames,
+            vertices=args.vertices,
+            depth_size=(640, 480),
+            color_size=(1296, 968),
+        )
+        marker.touch()
+    scene_dirs = sorted(str(p) for p in (args.data / "scans").iterdir() if p.is_dir())
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as pool:
+        nbytes = sum(pool.map(read_everything, scene_dirs))
+    floor = time.perf_counter() - start
+
+    shutil.rmtree(args.out, ignore_errors=True)
+    cfg = BuildConfig(root=args.data, out=args.out)
+    result = run_build(cfg, workers=args.workers, show_progress=False)
+    wall = result.seconds
+    scenes = [s for s in result.manifest["scenes"] if s["status"] == "ok"]
+    samples = sum(s["n_samples"] for s in scenes)
+    stages: dict[str, float] = {}
+    for s in scenes:
+        for k, v in s["timings"].items():
+            stages[k] = stages.get(k, 0.0) + v
+
+    geometry = geometry_alone(cfg, [Path(d).name for d in scene_dirs[:1]])
+
+    print(
+        f"\nsicorpus bench: {len(scene_dirs)} scenes, {args.vertices} vertices, {args.frames} frames, {args.workers} workers on {os.cpu_count()} cores"
+    )
+    print(f"  read-only floor        {floor:8.2f} s   ({nbytes / 2**20:.0f} MiB decoded once)")
+    print(f"  build wall time        {wall:8.2f} s   (incl. Ray start)")
+    print(f"  build / floor          {wall / floor:8.2f} x")
+    print(f"  samples per scene      {samples / max(len(scenes), 1):8.0f}")
+    print(f"  samples/s per core     {samples / wall / args.workers:8.1f}")
+    total = sum(stages.values()) or 1.0
+    for k, v in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  stage {k:<16} {v:8.2f} s   {100 * v / total:5.1f} %")
+    rss = [s.get("peak_rss_mb", 0) for s in scenes]
+    print(f"  peak memory per worker {max(rss, default=0):8.0f} MiB")
+    for device, seconds in geometry.items():
+        print(f"  geometry alone ({device:<4})  {seconds:8.2f} s per scene")
+
+
+def geometry_alone(cfg, scene_ids: list[str]) -> dict[str, float]:
+    from pipeline.geometry import GeometryConfig, compute_facts, gpu_available
+    from sources import get_source
+
+    source = get_source(cfg.source)
+    devices = ["cpu"] + (["cuda"] if gpu_available() else [])
+    out: dict[str, float] = {}
+    for device in devices:
+        times = []
+        for sid in scene_ids:
+            scene = source.read_scene(
+                cfg.root, sid, frame_step=cfg.frames.frame_step, max_frames=cfg.frames.max_source_frames
+            )
+            start = time.perf_counter()
+            compute_facts(scene, GeometryConfig(max_frames=cfg.frames.max_frames, device=device))
+            times.append(time.perf_counter() - start)
+        out[device] = float(np.mean(times))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Frame selection and the per-frame observation pass (each selected depth image decoded exactly once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.facts import FrameFacts, Visibility
+from pipeline.geometry.device import Backend
+from pipeline.geometry.projection import depth_test, normalised_uv, world_to_camera
+from pipeline.geometry.visibility import PointOwners, stack_visibility, summarise
+from sources.scene import FrameRef, Scene
+
+
+def uniform_positions(n: int, keep: int) -> np.ndarray:
+    """`keep` positions spread evenly over 0..n-1, first and last included (all when n <= keep)."""
+    if n <= keep:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, max(keep, 1))).astype(np.int64))
+
+
+def count_skip(scene: Scene, reason: str) -> None:
+    scene.skipped_frames[reason] = scene.skipped_frames.get(reason, 0) + 1
+
+
+def decoded_frames(scene: Scene, max_frames: int) -> Iterator[tuple[FrameRef, np.ndarray]]:
+    """Uniform subsample chosen BEFORE decoding; frames with an invalid pose or empty depth are counted and dropped."""
+    for position in uniform_positions(len(scene.frames), max_frames):
+        ref = scene.frames[position]
+        pose = np.asarray(ref.pose, dtype=np.float64)
+        if pose.shape != (4, 4) or not np.isfinite(pose).all():
+            count_skip(scene, "invalid_pose")
+            continue
+        depth = np.nan_to_num(np.asarray(scene.store.depth(ref.index), dtype=np.float32), nan=0.0, posinf=0.0)
+        if not (depth > 0).any():
+            count_skip(scene, "empty_depth")
+            continue
+        yield ref, depth
+
+
+@dataclass
+class Observations:
+    frames: list[FrameFacts]
+    visibility: Visibility
+    track_uv: np.ndarray  # (F, P, 2)
+    track_visible: np.ndarray  # (F, P)
+
+
+def observe_frames(
+    scene: Scene, max_frames: int, backend: Backend, points: Any, owners: PointOwners, n_tracks: int
+) -> Observations:
+    """Project `points` (objects' points in owner order, then the track points) into every kept frame."""
+    n_object_points = len(owners.owner)
+    frames, rows, track_uv, track_visible = [], [], [], []
+    for ref, depth in decoded_frames(scene, max_frames):
+        projection = depth_test(backend, points, world_to_camera(ref.pose), scene.depth_camera, depth)
+        objects = slice(0, n_object_points)
+        rows.append(
+            summarise(
+                owners,
+                projection.hit[objects],
+                projection.in_frustum[objects],
+                projection.cam[objects],
+                scene.color_camera,
+            )
+        )
+        track_uv.append(normalised_uv(projection.cam[n_object_points:], scene.color_camera))
+        track_visible.append(projection.hit[n_object_points:])
+        image = f"{scene.source}/{scene.scene_id}/{ref.index:06d}.jpg"
+        frames.append(
+            FrameFacts(
+                index=int(ref.index),
+                timestamp=float(ref.timestamp),
+                pose=np.array(ref.pose, dtype=np.float64),
+                image=image,
+            )
+        )
+    return Observations(
+        frames=frames,
+        visibility=stack_visibility(rows, owners.n_objects),
+        track_uv=np.stack(track_uv) if frames else np.zeros((0, n_tracks, 2)),
+        track_visible=np.stack(track_visible) if frames else np.zeros((0, n_tracks), dtype=bool),
+    )

@@ -1,0 +1,104 @@
+"""Virtual (turned) views for hypothetical rotation: the mesh raycast from a frame's position after a yaw turn.
+
+A turn of +yaw degrees rotates the camera about the world z axis at its position (+ = left, counter-clockwise
+seen from above); the pitch is kept. The view uses the depth intrinsics scaled to `virtual_view_size`, and the
+same visibility rule as real frames, with the rendered depth as the depth map.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.facts import FrameFacts
+from pipeline.geometry.device import Backend
+from pipeline.geometry.frames import uniform_positions
+from pipeline.geometry.projection import depth_test, world_to_camera
+from pipeline.geometry.visibility import PointOwners, summarise
+from sources.scene import Camera
+
+TURNS_DEG = (90, -90, 180)
+
+ViewList = list[tuple[int, float, float]]
+
+
+def turned_pose(pose: np.ndarray, yaw_deg: float) -> np.ndarray:
+    c, s = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
+    turned = np.array(pose, dtype=np.float64)
+    turned[:3, :3] = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ turned[:3, :3]
+    return turned
+
+
+def scaled_camera(camera: Camera, width: int, height: int) -> Camera:
+    """Same field of view at another resolution (OpenCV pixel centres: c' = (c + 0.5) * s - 0.5)."""
+    sx, sy = width / camera.width, height / camera.height
+    return Camera(
+        camera.fx * sx,
+        camera.fy * sy,
+        (camera.cx + 0.5) * sx - 0.5,
+        (camera.cy + 0.5) * sy - 0.5,
+        width,
+        height,
+    )
+
+
+def pinhole_rays(pose: np.ndarray, camera: Camera) -> np.ndarray:
+    """(H, W, 6) float32 rays, one through each pixel centre; directions have camera z = 1, so t_hit is depth."""
+    cols, rows = np.meshgrid(np.arange(camera.width), np.arange(camera.height))
+    directions_cam = np.stack(
+        [(cols - camera.cx) / camera.fx, (rows - camera.cy) / camera.fy, np.ones(cols.shape)], axis=-1
+    )
+    directions = directions_cam @ pose[:3, :3].T
+    origins = np.broadcast_to(pose[:3, 3], directions.shape)
+    return np.concatenate([origins, directions], axis=-1).astype(np.float32)
+
+
+class MeshRaycaster:
+    """The scene mesh in an Embree BVH (Open3D, CPU), built once per scene."""
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray, threads: int = 0) -> None:
+        import open3d as o3d
+        import open3d.core as o3c
+
+        self.o3c = o3c
+        self.threads = max(threads, 0)
+        self.scene = o3d.t.geometry.RaycastingScene(nthreads=self.threads)
+        self.scene.add_triangles(
+            o3c.Tensor(np.ascontiguousarray(vertices, dtype=np.float32)),
+            o3c.Tensor(np.ascontiguousarray(faces, dtype=np.uint32)),
+        )
+
+    def depth(self, pose: np.ndarray, camera: Camera) -> np.ndarray:
+        """(H, W) float32 z-depth of the mesh seen from `pose`; 0 where a ray hits nothing."""
+        hits = self.scene.cast_rays(self.o3c.Tensor(pinhole_rays(pose, camera)), nthreads=self.threads)
+        depth = hits["t_hit"].numpy()
+        return np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
+
+
+def virtual_views(
+    raycaster: MeshRaycaster,
+    frames: list[FrameFacts],
+    camera: Camera,
+    max_views: int,
+    backend: Backend,
+    points: Any,
+    owners: PointOwners,
+) -> dict[int, dict[int, ViewList]]:
+    """{frame position: {yaw: [(object position, visible fraction, distance of its visible centre from the image
+    centre in normalised units)]}} for visible objects, in object order. `points` are the objects' points only."""
+    views: dict[int, dict[int, ViewList]] = {}
+    for position in uniform_positions(len(frames), max_views) if max_views > 0 else []:
+        views[int(position)] = {}
+        for yaw in TURNS_DEG:
+            pose = turned_pose(frames[position].pose, yaw)
+            projection = depth_test(
+                backend, points, world_to_camera(pose), camera, raycaster.depth(pose, camera)
+            )
+            summary = summarise(owners, projection.hit, projection.in_frustum, projection.cam, camera)
+            off_centre = np.linalg.norm(summary.mean_uv - 0.5, axis=1)
+            views[int(position)][yaw] = [
+                (int(o), float(summary.visible_fraction[o]), float(off_centre[o]))
+                for o in np.flatnonzero(summary.visible)
+            ]
+    return views

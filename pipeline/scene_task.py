@@ -1,0 +1,166 @@
+"""One scene, start to finish, in one worker: read -> geometry -> generate -> validate -> write.
+
+Runs as a Ray task (pipeline.build) or directly. Every failure of the scene itself becomes a failed-scene
+record with its stage and a one-line reason, so one bad scene never stops a build. The shard is committed by
+its marker, written last; a task that dies half-way leaves no marker and is redone by a resumed build.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from generators.base import GenerationConfig
+from generators.registry import generate_scene
+from pipeline.config import BuildConfig
+from pipeline.facts import SceneFacts
+from schemas import validate_sample
+from shards.atomic import atomic_write
+from shards.layout import failed_marker, media_dir
+from shards.writer import write_scene_shard
+from sources import SceneError, get_source
+from sources.scene import Scene
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - start, 4)
+
+
+def load_facts(
+    cfg: BuildConfig, scene_id: str, timings: dict[str, float] | None = None, device: str | None = None
+) -> tuple[Scene, SceneFacts]:
+    """Read a scene and compute its facts (shared by the build and `sicorpus generate`)."""
+    from pipeline.geometry import GeometryConfig, compute_facts
+
+    timings = {} if timings is None else timings
+    source = get_source(cfg.source)
+    with _timed(timings, "read"):
+        scene = source.read_scene(
+            cfg.root,
+            scene_id,
+            frame_step=cfg.frames.frame_step,
+            max_frames=cfg.frames.max_source_frames,
+            labels=cfg.labels,
+        )
+    with _timed(timings, "geometry"):
+        facts = compute_facts(
+            scene, GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device)
+        )
+    if not facts.frames:
+        raise SceneError("no usable frame (every selected frame had an invalid pose or empty depth)")
+    return scene, facts
+
+
+def generation_config(cfg: BuildConfig) -> GenerationConfig:
+    return GenerationConfig(seed=cfg.seed, quotas=dict(cfg.quotas), video_frames=cfg.frames.video_frames)
+
+
+def process_scene(
+    cfg: BuildConfig, shard_no: int, scene_id: str, device: str | None = None
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    record: dict[str, Any] = {
+        "shard_no": shard_no,
+        "source": cfg.source,
+        "scene_id": scene_id,
+        "timings": timings,
+    }
+    stage = "read"
+    try:
+        scene, facts = load_facts(cfg, scene_id, timings, device)
+        record["skipped_frames"] = dict(sorted(scene.skipped_frames.items()))
+        record["warnings"] = list(scene.warnings)
+        record["n_frames"] = len(facts.frames)
+        record["n_objects"] = len(facts.objects)
+        stage = "generate"
+        with _timed(timings, "generate"):
+            samples = cap_samples(generate_scene(facts, generation_config(cfg)), cfg.scene_cap)
+        stage = "media"
+        with _timed(timings, "media"):
+            write_media(cfg.out, scene, facts, samples)
+        stage = "validate"
+        with _timed(timings, "validate"):
+            valid, rejects = validate_all(cfg.out, samples, {o.instance_id for o in scene.objects})
+        stage = "write"
+        record["peak_rss_mb"] = _peak_rss_mb()
+        with _timed(timings, "write"):
+            marker = write_scene_shard(cfg.out, shard_no, valid, rejects, record)
+        return marker
+    except SceneError as e:
+        return record_failure(cfg.out, record, stage, str(e))
+    except Exception as e:  # a deterministic application error: recorded, not retried forever
+        return record_failure(cfg.out, record, stage, f"{type(e).__name__}: {e}")
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+def record_failure(out: Path, record: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
+    failed = {
+        **record,
+        "status": "failed",
+        "stage": stage,
+        "reason": reason.splitlines()[0] if reason else stage,
+    }
+    atomic_write(
+        failed_marker(out, record["shard_no"]), json.dumps(failed, sort_keys=True, indent=1).encode()
+    )
+    return failed
+
+
+def cap_samples(samples: list[dict[str, Any]], cap: int | None) -> list[dict[str, Any]]:
+    """Per-scene cap: keep samples round-robin over subtasks, so every subtask keeps its share."""
+    if cap is None or len(samples) <= cap:
+        return samples
+    by_subtask: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in samples:
+        by_subtask[s["subtask"]].append(s)
+    kept: list[dict[str, Any]] = []
+    depth = 0
+    while len(kept) < cap:
+        row = [group[depth] for group in by_subtask.values() if depth < len(group)]
+        if not row:
+            break
+        kept.extend(row[: cap - len(kept)])
+        depth += 1
+    keep_ids = {s["id"] for s in kept}
+    return [s for s in samples if s["id"] in keep_ids]
+
+
+def write_media(out: Path, scene: Scene, facts: SceneFacts, samples: list[dict[str, Any]]) -> None:
+    """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding)."""
+    by_ref = {f.image: f.index for f in facts.frames}
+    wanted = sorted({ref for s in samples for ref in s["images"]})
+    root = media_dir(out)
+    for ref in wanted:
+        path = root / ref
+        if path.exists():  # an earlier, interrupted run of this scene wrote it (atomically)
+            continue
+        atomic_write(path, scene.store.color_jpeg(by_ref[ref]))
+
+
+def validate_all(
+    out: Path, samples: list[dict[str, Any]], instance_ids: set[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    root = media_dir(out)
+    valid, rejects = [], []
+    for sample in samples:
+        _, reason = validate_sample(sample, instance_ids, lambda ref: (root / ref).is_file())
+        if reason is None:
+            valid.append(sample)
+        else:
+            rejects.append({"sample": sample, "reason": reason})
+    return valid, rejects

@@ -1,0 +1,126 @@
+"""A DuckDB connection over a built corpus: the views `qa`, `rejects` and `failed_scenes`.
+
+Only committed shards (those with a `.done.json` marker) are read, so a build killed between writing a
+shard's index and its marker never shows half a scene. Rows of `qa` come in index order (shard, offset)
+when read without ORDER BY; say `ORDER BY shard, "offset"` when the order matters.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from shards.layout import manifest_path, shards_dir
+
+NO_CORPUS = "no corpus index under OUT/shards — run `sicorpus build` first"
+
+FAILED_SCHEMA = pa.schema(
+    [
+        ("shard", pa.string()),
+        ("source", pa.string()),
+        ("scene_id", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+_EMPTY_REJECTS = (
+    "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS category, NULL::VARCHAR AS subtask, NULL::VARCHAR AS source, "
+    "NULL::VARCHAR AS scene_id, NULL::VARCHAR AS reason, NULL::VARCHAR AS sample, NULL::VARCHAR AS shard WHERE false"
+)
+
+
+def committed_indexes(out: Path) -> list[Path]:
+    """Index files of the shards whose commit marker exists, in shard order."""
+    folder = shards_dir(out)
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.glob("qa-*.parquet")) if p.with_suffix(".done.json").is_file()]
+
+
+def load_manifest(out: Path) -> dict[str, Any] | None:
+    path = manifest_path(out)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def failed_scene_rows(out: Path) -> list[dict[str, Any]]:
+    """Failed scenes from the markers under rejects/scenes/ and the manifest, one row per scene."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for marker in sorted((out / "rejects" / "scenes").glob("qa-*.failed.json")):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        key = (str(data.get("source", "")), str(data.get("scene_id", "")))
+        rows[key] = {
+            "shard": marker.name.split(".")[0] + ".tar",
+            "source": key[0],
+            "scene_id": key[1],
+            "stage": data.get("stage"),
+            "reason": data.get("reason"),
+        }
+    for scene in (load_manifest(out) or {}).get("scenes", []):
+        if scene.get("status") != "failed":
+            continue
+        key = (str(scene.get("source", "")), str(scene.get("scene_id", "")))
+        row = rows.setdefault(
+            key, {"shard": None, "source": key[0], "scene_id": key[1], "stage": None, "reason": None}
+        )
+        row["shard"] = row["shard"] or scene.get("shard")
+        row["reason"] = row["reason"] or scene.get("reason")
+        row["stage"] = row["stage"] or scene.get("stage")
+    return [rows[k] for k in sorted(rows)]
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def connect(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the views `qa`, `rejects` and `failed_scenes` over OUT."""
+    out = Path(out)
+    indexes = committed_indexes(out)
+    if not indexes:
+        raise ValueError(NO_CORPUS)
+    con = duckdb.connect(":memory:")
+    con.execute(f"CREATE VIEW qa AS SELECT * FROM read_parquet({_sql_list(indexes)}, union_by_name = true)")
+    # Rejects of the committed shards only, like `qa`; `shard` is derived from the file name.
+    reject_files = [out / "rejects" / p.name for p in indexes if (out / "rejects" / p.name).is_file()]
+    if reject_files:
+        con.execute(
+            "CREATE VIEW rejects AS SELECT * EXCLUDE (filename), "
+            "regexp_extract(filename, '(qa-[0-9]+)\\.parquet$', 1) || '.tar' AS shard "
+            f"FROM read_parquet({_sql_list(reject_files)}, union_by_name = true, filename = true)"
+        )
+    else:
+        con.execute(f"CREATE VIEW rejects AS {_EMPTY_REJECTS}")
+    failed = pa.Table.from_pylist(failed_scene_rows(out), schema=FAILED_SCHEMA)
+    con.register("failed_scenes_arrow", failed)
+    con.execute("CREATE VIEW failed_scenes AS SELECT * FROM failed_scenes_arrow")
+    return con
+
+
+def fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """A query's result as a pyarrow Table (the method's name changed between DuckDB 1.x and 2.x)."""
+    relation = con.sql(sql)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
+
+
+def query(out: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run any SQL over the views; returns (column names, rows). A bad query raises ValueError (one line)."""
+    con = connect(out)
+    try:
+        cursor = con.execute(sql)
+        if cursor.description is None:
+            return [], []
+        columns = [d[0] for d in cursor.description]
+        return columns, cursor.fetchall()
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"query failed: {first}") from e
+    finally:
+        con.close()

@@ -1,0 +1,45 @@
+"""Paths of the corpus layout (CORPUS.md). Every writer and reader goes through these names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+def shard_name(shard_no: int) -> str:
+    return f"qa-{shard_no:06d}"
+
+
+def shards_dir(out: Path) -> Path:
+    return out / "shards"
+
+
+def tar_path(out: Path, shard_no: int) -> Path:
+    return shards_dir(out) / f"{shard_name(shard_no)}.tar"
+
+
+def index_path(out: Path, shard_no: int) -> Path:
+    return shards_dir(out) / f"{shard_name(shard_no)}.parquet"
+
+
+def done_marker(out: Path, shard_no: int) -> Path:
+    """Written last, after the shard's tar and index: its presence means the shard is complete."""
+    return shards_dir(out) / f"{shard_name(shard_no)}.done.json"
+
+
+def failed_marker(out: Path, shard_no: int) -> Path:
+    """A scene that failed deterministically; a resumed build does not retry it unless asked."""
+    return out / "rejects" / "scenes" / f"{shard_name(shard_no)}.failed.json"
+
+
+def rejects_path(out: Path, shard_no: int) -> Path:
+    return out / "rejects" / f"{shard_name(shard_no)}.parquet"
+
+
+def media_dir(out: Path) -> Path:
+    return out / "media"
+
+
+def manifest_path(out: Path) -> Path:
+    return out / MANIFEST

@@ -1,0 +1,56 @@
+"""Dataset readers. Each source turns one of its scenes into a dataset-neutral `Scene`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources.scene import Scene, SceneError
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    list_scenes: Callable[[Path], list[str]]
+    read_scene: Callable[..., Scene]  # (root, scene_id, frame_step=, max_frames=, labels=) -> Scene
+    hint: str  # where the data comes from, for the one-line error when the root is missing
+
+
+def _scannet() -> Source:
+    from sources.scannet import ReaderOptions, list_scenes, read_scene
+
+    def read(
+        root: Path,
+        scene_id: str,
+        frame_step: int = 1,
+        max_frames: int | None = None,
+        labels: Path | None = None,
+    ) -> Scene:
+        return read_scene(
+            root, scene_id, ReaderOptions(frame_step=frame_step, max_frames=max_frames, labels=labels)
+        )
+
+    return Source(
+        "scannet",
+        list_scenes,
+        read,
+        "ScanNet v2 (request access at http://www.scan-net.org/, then download with its script); "
+        "SCANNET_ROOT is the folder holding scans/ and scannetv2-labels.combined.tsv",
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Source]] = {"scannet": _scannet}
+
+
+def source_names() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def get_source(name: str) -> Source:
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(source_names())}")
+    return _FACTORIES[name]()
+
+
+__all__ = ["Scene", "SceneError", "Source", "get_source", "source_names"]

@@ -1,0 +1,17 @@
+"""ScanNet v2 source: reads a scene folder (mesh, segs, aggregation, .txt, export frames or .sens) into a Scene."""
+
+from __future__ import annotations
+
+from sources.scannet.labels import LabelMap, load_label_map
+from sources.scannet.reader import ReaderOptions, list_scenes, read_scene, read_scene_frames
+from sources.scannet.streams import SceneFrames
+
+__all__ = [
+    "LabelMap",
+    "ReaderOptions",
+    "SceneFrames",
+    "list_scenes",
+    "load_label_map",
+    "read_scene",
+    "read_scene_frames",
+]

@@ -1,0 +1,95 @@
+"""The dataset-neutral scene: what every source reader produces and the geometry stage consumes.
+
+Everything is in the scene's aligned world frame (metres, z up); poses are camera-to-world (OpenCV camera axes:
+x right, y down, z forward). Frame pixels are read lazily through the scene's `FrameStore`, so a reader never
+holds a whole RGB-D stream in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+# Labels that questions never name (TAXONOMY.md conventions).
+STRUCTURAL_LABELS = frozenset(
+    {"wall", "floor", "ceiling", "object", "otherstructure", "otherfurniture", "otherprop", "unknown", ""}
+)
+
+
+class SceneError(Exception):
+    """A scene that cannot be used (corrupt file, no annotation, no usable frame). Carries a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole intrinsics of one image stream (colour or depth)."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One RGB-D frame that passed the reader's checks."""
+
+    index: int  # source frame index (ScanNet: N of pose/N.txt)
+    timestamp: float  # seconds since the start of the stream
+    pose: np.ndarray  # (4, 4) camera-to-world, aligned frame
+
+
+class FrameStore(Protocol):
+    """Lazy access to frame pixels; implementations decode a frame only when asked."""
+
+    def depth(self, index: int) -> np.ndarray:
+        """Depth of source frame `index` in metres, float32 (H, W) of the depth camera; 0 = no measurement."""
+        ...
+
+    def color_jpeg(self, index: int) -> bytes:
+        """Encoded JPEG bytes of the colour image of source frame `index`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ObjectAnnotation:
+    instance_id: int  # as in the source annotation (ScanNet objectId)
+    label: str  # the name used in questions and counting (label map `category`, raw label when unknown)
+    raw_label: str
+    nyu40class: str = ""
+
+    @property
+    def nameable(self) -> bool:
+        return self.label.strip().lower() not in STRUCTURAL_LABELS
+
+
+@dataclass
+class Scene:
+    source: str
+    scene_id: str
+    vertices: np.ndarray  # (N, 3) float32, aligned frame
+    faces: np.ndarray  # (M, 3) int32
+    vertex_instance: np.ndarray  # (N,) int32 instance id per vertex, -1 = none
+    objects: list[ObjectAnnotation]
+    frames: list[FrameRef]
+    depth_camera: Camera
+    color_camera: Camera
+    store: FrameStore
+    colors: np.ndarray | None = None  # (N, 3) uint8
+    floor_vertex_mask: np.ndarray | None = None  # (N,) bool: vertices labelled floor, when the source knows
+    skipped_frames: dict[str, int] = field(default_factory=dict)  # reason -> count
+    warnings: list[str] = field(default_factory=list)
+
+    def object(self, instance_id: int) -> ObjectAnnotation:
+        for o in self.objects:
+            if o.instance_id == instance_id:
+                return o
+        raise KeyError(instance_id)

@@ -1,0 +1,40 @@
+"""Shared fixtures: demo scenes written by `sicorpus make-demo` (the fixture factory) and one Ray cluster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "scannet"
+if os.environ.get("SICORPUS_FIXTURES"):
+    FIXTURES = Path(os.environ["SICORPUS_FIXTURES"])
+
+
+@pytest.fixture(scope="session")
+def real_fixtures() -> Path:
+    """The licensed real ScanNet fixtures, read in place; tests using them skip when the folder is absent."""
+    if not FIXTURES.is_dir():
+        pytest.skip(f"real ScanNet fixtures not found at {FIXTURES}")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two small demo scenes in ScanNet v2 layout, written once per test session."""
+    from sources.demo import make_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    make_demo(root, scenes=2, seed=0, frames=40, vertices=20000)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance for the whole session (ray.init costs seconds)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    yield
+    ray.shutdown()

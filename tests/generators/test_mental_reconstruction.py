@@ -1,0 +1,203 @@
+"""Mental reconstruction rules on hand-built scenes whose answers are known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import generators.mental_reconstruction  # noqa: F401  (registers the rules)
+from generators.base import GenerationConfig
+from generators.registry import run_subtask
+from schemas import validate_sample
+from tests.facts_builder import box_object, empty_visibility, frame, make_facts
+
+
+def run(facts, subtask: str, quota: int = 50) -> list[dict]:
+    samples = run_subtask(facts, subtask, GenerationConfig(seed=0, quotas={subtask: quota}))
+    ids = {o.instance_id for o in facts.objects}
+    for s in samples:
+        model, err = validate_sample(s, instance_ids=ids)
+        assert err is None, err
+    return samples
+
+
+def correct_text(sample: dict) -> str:
+    return next(o[3:] for o in sample["options"] if o.startswith(sample["answer"] + "."))
+
+
+def position(facts, source_index: int) -> int:
+    return next(i for i, f in enumerate(facts.frames) if f.index == source_index)
+
+
+# --- unique_object_count -------------------------------------------------------------------------------------
+
+
+def unique_scene(seen: dict[int, list[int]], fractions: dict[tuple[int, int], float] | None = None):
+    """Three chairs and a table, six frames 2 s apart; `seen`: object position -> frames showing it."""
+    objects = [
+        box_object(1, "chair", (0, 0, 0.4), (0.5, 0.5, 0.8)),
+        box_object(2, "chair", (1, 0, 0.4), (0.5, 0.5, 0.8)),
+        box_object(3, "chair", (2, 0, 0.4), (0.5, 0.5, 0.8)),
+        box_object(4, "table", (1, 1, 0.4), (1.2, 0.8, 0.8)),
+    ]
+    frames = [frame(i * 20, (0, -3, 1.5), (0, 0, 1), fps_step=0.1) for i in range(6)]
+    vis = empty_visibility(6, 4)
+    for obj, fs in seen.items():
+        for f in fs:
+            vis.visible[f, obj] = True
+            vis.visible_fraction[f, obj] = 0.6
+    for (f, obj), value in (fractions or {}).items():
+        vis.visible_fraction[f, obj] = value
+    return make_facts(objects, frames, visibility=vis)
+
+
+def test_unique_object_count_counts_repeated_sightings_once():
+    # chair 0 in frames 0, 1; chair 1 in frames 1, 2; chair 2 in frame 2 only; the table in frames 0, 1
+    facts = unique_scene({0: [0, 1], 1: [1, 2], 2: [2], 3: [0, 1]})
+    samples = run(facts, "unique_object_count")
+    expected = {
+        ("chair", (0, 1)): "2",  # per-frame sum 1 + 2 = 3
+        ("chair", (1, 2)): "3",  # sum 2 + 2 = 4
+        ("chair", (0, 1, 2)): "3",  # sum 1 + 2 + 2 = 5
+        ("table", (0, 1)): "1",  # sum 2
+    }
+    got = {(s["facts"]["label"], tuple(position(facts, i) for i in s["facts"]["frames"])): s for s in samples}
+    assert set(got) == set(expected)  # frames (0, 2) repeat no chair: never asked
+    for key, s in got.items():
+        assert s["answer"] == expected[key]
+        assert s["facts"]["per_frame_sum"] > int(s["answer"])
+        assert len(s["facts"]["objects"]) == int(s["answer"])
+    assert "chair" in got[("chair", (0, 1))]["question"]
+
+
+def test_unique_object_count_skips_when_no_instance_is_seen_twice():
+    facts = unique_scene({0: [0], 1: [1], 2: [2]})
+    assert run(facts, "unique_object_count") == []
+
+
+def test_unique_object_count_skips_frames_with_an_unclear_sliver():
+    # chair 2 is not "visible" in frame 1 but shows 4 % of its points there: frames with frame 1 are unclear
+    facts = unique_scene({0: [0, 1], 1: [0, 1]}, fractions={(1, 2): 0.04})
+    assert run(facts, "unique_object_count") == []
+    facts = unique_scene({0: [0, 1], 1: [0, 1]}, fractions={(1, 2): 0.01})
+    assert [s["answer"] for s in run(facts, "unique_object_count")] == ["2"]
+
+
+# --- cognitive_map -------------------------------------------------------------------------------------------
+
+
+def map_scene(positions: dict[str, tuple[float, float]], camera=((3, -1, 1.5), (3, 3, 1))):
+    objects = [
+        box_object(i + 1, lab, (x, y, 0.4), (0.4, 0.4, 0.8))
+        for i, (lab, (x, y)) in enumerate(positions.items())
+    ]
+    frames = [frame(i, camera[0], camera[1]) for i in range(4)]
+    vis = empty_visibility(4, len(objects))
+    vis.visible[:] = True
+    room = np.array([[0, 0], [6, 0], [6, 6], [0, 6]], dtype=float)
+    return make_facts(objects, frames, visibility=vis, room_polygon=room)
+
+
+def parse_map(text: str) -> dict[str, str]:
+    return dict(part.split(": ") for part in text.split("; "))
+
+
+def test_cognitive_map_places_objects_in_the_right_cells():
+    # 6 m room, 2 m cells, camera looks along +y: top = +y, right = +x
+    facts = map_scene({"bed": (1, 5), "sofa": (5, 1), "tv": (3, 3), "lamp": (5, 5)})
+    samples = run(facts, "cognitive_map")
+    assert samples
+    truth = {"bed": "top-left", "sofa": "bottom-right", "tv": "center", "lamp": "top-right"}
+    for s in samples:
+        placed = parse_map(correct_text(s))
+        assert placed == {k: truth[k] for k in placed}
+        assert len(placed) in (3, 4)
+        wrong = [parse_map(o[3:]) for o in s["options"] if not o.startswith(s["answer"] + ".")]
+        assert all(w != placed and set(w) == set(placed) for w in wrong)
+        assert len({o[3:] for o in s["options"]}) == 4
+
+
+def test_cognitive_map_turns_with_the_first_view():
+    # camera looks along -x: top = -x, right = +y; the bed at (1, 5) is then top-right
+    facts = map_scene({"bed": (1, 5), "sofa": (5, 1), "tv": (3, 3)}, camera=((7, 3, 1.5), (3, 3, 1)))
+    samples = run(facts, "cognitive_map")
+    assert samples
+    for s in samples:
+        assert parse_map(correct_text(s)) == {"bed": "top-right", "sofa": "bottom-left", "tv": "center"}
+
+
+def test_cognitive_map_skips_objects_on_a_cell_border():
+    # the tv's centre lies on the border x = 2 m: only two clear objects remain, fewer than three
+    facts = map_scene({"bed": (1, 5), "sofa": (5, 1), "tv": (2.0, 3)})
+    assert run(facts, "cognitive_map") == []
+    # two objects in one cell fail "distinct cells"
+    facts = map_scene({"bed": (1, 5), "sofa": (0.8, 4.6), "tv": (3, 3)})
+    assert run(facts, "cognitive_map") == []
+
+
+# --- occlusion -----------------------------------------------------------------------------------------------
+
+
+def occlusion_scene(chair_ratio: float = 0.3, table_depth: float = 2.0):
+    labels = ["chair", "table", "lamp", "tv", "sofa"]
+    objects = [box_object(i + 1, lab, (i, 2, 0.4), (0.4, 0.4, 0.8)) for i, lab in enumerate(labels)]
+    vis = empty_visibility(1, 5)
+    vis.visible[0] = True
+    vis.in_frustum_fraction[0] = [0.9, 1.0, 1.0, 1.0, 1.0]
+    vis.visible_fraction[0] = [0.9 * chair_ratio, 0.95, 0.95, 0.92, 0.99]
+    vis.depth[0] = [3.0, table_depth, 2.5, 3.5, 4.0]
+    vis.bbox[0] = [
+        [0.40, 0.40, 0.60, 0.70],  # chair, behind the table
+        [0.35, 0.55, 0.65, 0.90],  # table, covers the chair's lower half
+        [0.05, 0.10, 0.15, 0.40],
+        [0.70, 0.10, 0.90, 0.30],
+        [0.70, 0.50, 0.95, 0.90],
+    ]
+    return make_facts(objects, [frame(0, (2, -2, 1.5), (2, 2, 0.5))], visibility=vis)
+
+
+def test_occlusion_names_the_partly_hidden_object():
+    facts = occlusion_scene()
+    samples = run(facts, "occlusion")
+    assert len(samples) == 1
+    s = samples[0]
+    assert correct_text(s) == "chair"
+    assert len(s["options"]) == 4
+    assert s["facts"]["occluder"]["label"] == "table"
+    assert s["facts"]["visible_ratio"] <= 0.5
+
+
+def test_occlusion_skips_without_a_clear_margin_or_an_occluder():
+    assert run(occlusion_scene(chair_ratio=0.6), "occlusion") == []  # 60 % of the in-view part visible
+    assert run(occlusion_scene(table_depth=3.5), "occlusion") == []  # the table is behind the chair
+
+
+# --- frame_order ---------------------------------------------------------------------------------------------
+
+
+def order_scene(step_s: float, chain_overlap: float = 0.3):
+    """Four frames along a path, `step_s` apart; consecutive frames overlap, others do not."""
+    frames = [frame(i * 10, (i, -3, 1.5), (i, 0, 1), fps_step=step_s / 10) for i in range(4)]
+    overlap = np.eye(4)
+    for i in range(3):
+        overlap[i, i + 1] = overlap[i + 1, i] = chain_overlap
+    return make_facts([box_object(1, "chair", (0, 0, 0.4), (0.4, 0.4, 0.8))], frames, overlap=overlap)
+
+
+def test_frame_order_answers_the_capture_order():
+    facts = order_scene(step_s=2.0)
+    samples = run(facts, "frame_order")
+    assert samples
+    for s in samples:
+        shown = s["facts"]["frames"]  # source indices in image order
+        order = [int(x) for x in correct_text(s).split(", ")]
+        captured = [shown[k - 1] for k in order]
+        assert captured == sorted(shown)
+        options = [tuple(int(x) for x in o[3:].split(", ")) for o in s["options"]]
+        assert tuple(order[::-1]) not in options  # the reverse is never offered
+        assert s["facts"]["true_order_frames"] == sorted(shown)
+        assert len(shown) in (3, 4) and len(s["options"]) == 4
+
+
+def test_frame_order_skips_frames_too_close_in_time_or_not_overlapping():
+    assert run(order_scene(step_s=0.5), "frame_order") == []
+    assert run(order_scene(step_s=2.0, chain_overlap=0.0), "frame_order") == []

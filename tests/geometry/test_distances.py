@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.geometry.distances import closest_distances
+from tests.geometry.conftest import position
+
+
+def test_closest_points_not_centres(facts):
+    shelf, bin_ = position(facts, "shelf"), position(facts, "bin")
+    # Faces at y = 0.5 and y = 0.8 overlap in x: the closest points are 0.3 m apart by construction.
+    assert facts.closest[shelf, bin_] == pytest.approx(0.3, abs=1e-4)
+    assert facts.closest[bin_, shelf] == facts.closest[shelf, bin_]
+    centre_gap = np.linalg.norm(facts.objects[shelf].centroid - facts.objects[bin_].centroid)
+    assert centre_gap > 0.8  # what a centre-based distance would have said
+    assert np.all(np.diag(facts.closest) == 0)
+
+
+def test_closest_distances_match_brute_force():
+    rng = np.random.default_rng(3)
+    sets = [
+        rng.normal(loc, 0.3, size=(n, 3))
+        for loc, n in [((0, 0, 0), 300), ((1, 0, 0), 50), ((0, 2, 1), 700), ((5, 5, 5), 10)]
+    ]
+    angle = rng.uniform(0, 2 * np.pi, 2000)  # a ring of "walls" around the others, spanning many chunks
+    sets.append(np.c_[4 * np.cos(angle), 4 * np.sin(angle), rng.uniform(-1, 2, 2000)])
+    got = closest_distances(sets)
+    for i in range(len(sets)):
+        for j in range(len(sets)):
+            if i != j:
+                brute = np.linalg.norm(sets[i][:, None] - sets[j][None], axis=2).min()
+                assert got[i, j] == pytest.approx(brute, rel=1e-9)
