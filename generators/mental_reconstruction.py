@@ -24,19 +24,11 @@ BORDER_MARGIN_REL, BORDER_MARGIN_M = (
     0.15,
 )  # centroid this far (share of a cell, and metres) from inner borders
 AXIS_MAX_DEG = 30.0  # first frame's view direction within this of a room axis (15 deg clear of the diagonal)
-# occlusion
-OCCLUDED_MAX_RATIO, OCCLUDED_MIN_IN_FRUSTUM = (
-    0.5,
-    0.5,
-)  # answer: visible / in-frustum <= 0.5, in frustum >= 0.5
-CLEAR_MIN_RATIO, CLEAR_MIN_IN_FRUSTUM = (
-    0.9,
-    0.8,
-)  # distractors: not occluded and not cut off by the image border
-OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = (
-    0.1,
-    0.1,
-)  # an occluder's box covers >= 10 % of the answer's, nearer
+# occlusion: the answer has >= 30 % of its in-view points behind ANOTHER object (geometry's occluded_by_other,
+# which excludes self-occlusion); distractors have <= 5 % hidden and are not cut off by the image border
+OCCLUDED_MIN_HIDDEN, OCCLUDED_MIN_IN_FRUSTUM = 0.3, 0.5
+CLEAR_MAX_HIDDEN, CLEAR_MIN_IN_FRUSTUM = 0.05, 0.8
+OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = 0.1, 0.1  # an occluder's box covers >= 10 % of the answer's, nearer
 # frame_order
 ORDER_FRAMES = (3, 4)
 ORDER_MIN_GAP_S = 1.0
@@ -331,10 +323,11 @@ def _map_distractors(ctx: GenContext, truth: list[tuple[int, int]]) -> list[list
 @rule("occlusion")
 def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     vis = facts.visibility
+    if vis.occluded_by_other is None:
+        return
+    hidden = vis.occluded_by_other
     singles = facts.single_instance()
     nameable = [i for i, o in enumerate(facts.objects) if o.nameable]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(vis.in_frustum_fraction > 0, vis.visible_fraction / vis.in_frustum_fraction, 0.0)
     for f in ctx.shuffled(range(len(facts.frames))):
         if not np.isfinite(facts.frames[f].pose).all():
             continue
@@ -342,20 +335,18 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             o
             for o in singles
             if vis.visible[f, o]
-            and ratio[f, o] >= CLEAR_MIN_RATIO
+            and hidden[f, o] <= CLEAR_MAX_HIDDEN
             and vis.in_frustum_fraction[f, o] >= CLEAR_MIN_IN_FRUSTUM
         ]
         for a in ctx.shuffled(singles):
             if not (
                 vis.visible[f, a]
                 and vis.in_frustum_fraction[f, a] >= OCCLUDED_MIN_IN_FRUSTUM
-                and ratio[f, a] <= OCCLUDED_MAX_RATIO
+                and hidden[f, a] >= OCCLUDED_MIN_HIDDEN
             ):
                 continue
             occluder = _occluder(facts, f, a, nameable)
-            if (
-                occluder is None
-            ):  # the hidden part must be hidden behind something, not just off the depth map
+            if occluder is None:  # the hidden part must be hidden behind something, not just off the depth map
                 continue
             others = [o for o in clear if facts.objects[o].label != facts.objects[a].label]
             if len(others) < 2:
@@ -369,16 +360,16 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 extra={
                     "visible_fraction": float(vis.visible_fraction[f, a]),
                     "in_frustum_fraction": float(vis.in_frustum_fraction[f, a]),
-                    "visible_ratio": float(ratio[f, a]),
+                    "hidden_by_other": float(hidden[f, a]),
                     "occluder": {
                         "instance_id": facts.objects[occluder].instance_id,
                         "label": facts.objects[occluder].label,
                     },
-                    "distractor_ratios": [float(ratio[f, o]) for o in distractors],
+                    "distractor_hidden": [float(hidden[f, o]) for o in distractors],
                     "margins": {
-                        "answer_max_ratio": OCCLUDED_MAX_RATIO,
+                        "answer_min_hidden": OCCLUDED_MIN_HIDDEN,
                         "answer_min_in_frustum": OCCLUDED_MIN_IN_FRUSTUM,
-                        "distractor_min_ratio": CLEAR_MIN_RATIO,
+                        "distractor_max_hidden": CLEAR_MAX_HIDDEN,
                         "distractor_min_in_frustum": CLEAR_MIN_IN_FRUSTUM,
                     },
                 },

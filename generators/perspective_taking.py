@@ -227,7 +227,10 @@ MOTION_TEMPLATES = [
     "I took the first picture, moved, and took the second. Which way did I mostly move, from the point of view "
     "of the first picture?",
 ]
-MOTION_DIRECTIONS = tuple(label for axis in MOTION_LABELS for label in axis)
+# Options are always the four horizontal directions: an option set that depended on the answer would let a
+# text-only model guess it (handheld scans almost never move mainly up or down, so "up"/"down" as distractors
+# were nearly always wrong: the audit caught that). Motions that are mainly vertical are skipped.
+MOTION_OPTIONS = ("left", "right", "forward", "backward")
 
 
 @rule("camera_motion_direction")
@@ -242,11 +245,10 @@ def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draf
     keyed: list[tuple[str, tuple[int, int, np.ndarray, str]]] = []
     for k in ctx.rng.permutation(len(first)):
         label = motion_direction(translations[k], MOTION_DOMINANCE, MOTION_MIN_M)
-        if label is not None:
+        if label in MOTION_OPTIONS:
             keyed.append((label, (int(first[k]), int(second[k]), translations[k], label)))
     for f1, f2, t, label in balanced_order(keyed, ctx.rng):
-        others = [d for d in MOTION_DIRECTIONS if d != label]
-        distractors = [others[i] for i in ctx.rng.choice(len(others), size=3, replace=False)]
+        distractors = [d for d in MOTION_OPTIONS if d != label]
         yield Draft(
             question=ctx.template(MOTION_TEMPLATES),
             frames=[f1, f2],

@@ -95,7 +95,9 @@ def virtual_views(
             projection = depth_test(
                 backend, points, world_to_camera(pose), camera, raycaster.depth(pose, camera)
             )
-            summary = summarise(owners, projection.hit, projection.in_frustum, projection.cam, camera)
+            summary = summarise(
+                owners, projection.hit, projection.in_frustum, projection.cam, camera, with_occlusion=False
+            )
             off_centre = np.linalg.norm(summary.mean_uv - 0.5, axis=1)
             views[int(position)][yaw] = [
                 (int(o), float(summary.visible_fraction[o]), float(off_centre[o]))

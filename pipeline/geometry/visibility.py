@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.facts import Visibility
-from pipeline.geometry.projection import normalised_uv
+from pipeline.geometry.projection import DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL, normalised_uv
 from sources.scene import Camera
 
 MIN_VISIBLE_SHARE = 0.05  # visible = hits >= max(5 % of the object's points, 50 points)
@@ -46,6 +46,37 @@ class ObjectSummary:
     mean_uv: np.ndarray  # (O, 2) normalised
     depth: np.ndarray
     min_distance: np.ndarray
+    occluded_by_other: np.ndarray  # (O,) share of in-frustum points behind ANOTHER object's nearer point
+
+
+# The occlusion z-buffer is splatted on a coarse grid so that sparse foreground points still cover their
+# silhouette (a per-pixel buffer would let background points show through the gaps between them).
+OCCLUSION_GRID = (64, 48)
+
+
+def occluded_by_other(owners: PointOwners, in_frustum: np.ndarray, cam: np.ndarray, image: Camera) -> np.ndarray:
+    """Per object: share of its in-frustum points whose grid cell's nearest point belongs to another object
+    and lies in front by more than the depth tolerance. Self-occlusion (an object's own front faces hiding its
+    back faces) does not count, which the plain visible/in-frustum ratio cannot tell apart."""
+    n = owners.n_objects
+    idx = np.flatnonzero(in_frustum)
+    if len(idx) == 0:
+        return np.zeros(n)
+    width, height = OCCLUSION_GRID
+    uv = np.clip(normalised_uv(cam[idx].astype(np.float64), image), 0.0, 1.0 - 1e-9)
+    cell = (uv[:, 1] * height).astype(np.int64) * width + (uv[:, 0] * width).astype(np.int64)
+    z = cam[idx, 2].astype(np.float64)
+    order = np.lexsort((z, cell))
+    first = order[np.r_[True, cell[order][1:] != cell[order][:-1]]]
+    front_owner = np.full(width * height, -1, dtype=np.int64)
+    front_z = np.full(width * height, np.inf)
+    front_owner[cell[first]] = owners.owner[idx[first]]
+    front_z[cell[first]] = z[first]
+    own = owners.owner[idx]
+    tolerance = np.maximum(DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL * z)
+    hidden = (front_owner[cell] != own) & (front_z[cell] < z - tolerance)
+    inside = np.bincount(own, minlength=n)
+    return np.bincount(own, weights=hidden, minlength=n) / np.maximum(inside, 1)
 
 
 def visible_rule(hits: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -53,7 +84,12 @@ def visible_rule(hits: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def summarise(
-    owners: PointOwners, hit: np.ndarray, in_frustum: np.ndarray, cam: np.ndarray, image: Camera
+    owners: PointOwners,
+    hit: np.ndarray,
+    in_frustum: np.ndarray,
+    cam: np.ndarray,
+    image: Camera,
+    with_occlusion: bool = True,
 ) -> ObjectSummary:
     """Reduce per-point results (`cam`: camera coordinates) per object; image positions normalised to `image`."""
     n = owners.n_objects
@@ -68,6 +104,9 @@ def summarise(
         mean_uv=np.full((n, 2), np.nan),
         depth=np.full(n, np.nan),
         min_distance=np.full(n, np.nan),
+        occluded_by_other=(
+            occluded_by_other(owners, in_frustum, cam, image) if with_occlusion else np.zeros(n)
+        ),
     )
     if not hit.any():
         return summary
@@ -105,6 +144,7 @@ def stack_visibility(rows: list[ObjectSummary], n_objects: int) -> Visibility:
         center_x=mean_uv[..., 0].copy(),
         depth=stack("depth", ()),
         min_distance=stack("min_distance", ()),
+        occluded_by_other=stack("occluded_by_other", ()),
     )
 
 

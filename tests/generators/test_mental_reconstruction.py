@@ -137,7 +137,7 @@ def test_cognitive_map_skips_objects_on_a_cell_border():
 # --- occlusion -----------------------------------------------------------------------------------------------
 
 
-def occlusion_scene(chair_ratio: float = 0.3, table_depth: float = 2.0):
+def occlusion_scene(chair_ratio: float = 0.3, table_depth: float = 2.0, sofa_hidden: float = 0.0):
     labels = ["chair", "table", "lamp", "tv", "sofa"]
     objects = [box_object(i + 1, lab, (i, 2, 0.4), (0.4, 0.4, 0.8)) for i, lab in enumerate(labels)]
     vis = empty_visibility(1, 5)
@@ -145,6 +145,8 @@ def occlusion_scene(chair_ratio: float = 0.3, table_depth: float = 2.0):
     vis.in_frustum_fraction[0] = [0.9, 1.0, 1.0, 1.0, 1.0]
     vis.visible_fraction[0] = [0.9 * chair_ratio, 0.95, 0.95, 0.92, 0.99]
     vis.depth[0] = [3.0, table_depth, 2.5, 3.5, 4.0]
+    # share of in-view points behind another object (self-occluded back faces excluded)
+    vis.occluded_by_other = np.array([[1 - chair_ratio, 0.0, 0.01, 0.02, sofa_hidden]])
     vis.bbox[0] = [
         [0.40, 0.40, 0.60, 0.70],  # chair, behind the table
         [0.35, 0.55, 0.65, 0.90],  # table, covers the chair's lower half
@@ -163,11 +165,23 @@ def test_occlusion_names_the_partly_hidden_object():
     assert correct_text(s) == "chair"
     assert len(s["options"]) == 4
     assert s["facts"]["occluder"]["label"] == "table"
-    assert s["facts"]["visible_ratio"] <= 0.5
+    assert s["facts"]["hidden_by_other"] >= 0.3
+    assert all(h <= 0.05 for h in s["facts"]["distractor_hidden"])
+
+
+def test_occlusion_distractors_are_never_partly_hidden_themselves():
+    for s in run(occlusion_scene(sofa_hidden=0.2), "occlusion", quota=20):
+        assert "sofa" not in [o[3:] for o in s["options"]]
+
+
+def test_occlusion_needs_the_occlusion_measure():
+    facts = occlusion_scene()
+    facts.visibility.occluded_by_other = None
+    assert run(facts, "occlusion") == []
 
 
 def test_occlusion_skips_without_a_clear_margin_or_an_occluder():
-    assert run(occlusion_scene(chair_ratio=0.6), "occlusion") == []  # 60 % of the in-view part visible
+    assert run(occlusion_scene(chair_ratio=0.8), "occlusion") == []  # only 20 % of the in-view part hidden
     assert run(occlusion_scene(table_depth=3.5), "occlusion") == []  # the table is behind the chair
 
 

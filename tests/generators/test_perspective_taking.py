@@ -153,14 +153,22 @@ def motion_facts(move, overlap=0.3):
     )
 
 
-@pytest.mark.parametrize("direction", sorted(MOVES))
+HORIZONTAL = {"left", "right", "forward", "backward"}
+
+
+@pytest.mark.parametrize("direction", sorted(HORIZONTAL))
 def test_camera_motion_direction_in_frame1_axes(direction):
     samples = run(motion_facts(MOVES[direction]), "camera_motion_direction")
     assert len(samples) == 1
     s = samples[0]
     expected = direction if s["facts"]["frames"] == [0, 1] else OPPOSITE[direction]
     assert correct(s) == expected
-    assert len(s["options"]) == 4 and set(option_texts(s)) <= set(MOVES)
+    assert set(option_texts(s)) == HORIZONTAL  # the same option set whatever the answer: no text shortcut
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_mainly_vertical_motion_is_skipped(direction):
+    assert run(motion_facts(MOVES[direction]), "camera_motion_direction") == []
 
 
 def test_camera_motion_skips_small_ambiguous_or_badly_overlapping_motion():
@@ -443,8 +451,8 @@ def test_direction_labels_are_balanced_over_random_scenes():
             allocentric[s["facts"]["level"]][correct(s)] += 1
     raw.pop(None, None)
     assert max(raw.values()) / sum(raw.values()) > 1 / 6 + 0.10  # the raw pairs ARE skewed toward forward
-    assert set(motion) == set(MOVES)
-    assert max(motion.values()) / sum(motion.values()) <= 1 / 6 + 0.10
+    assert set(motion) == HORIZONTAL
+    assert max(motion.values()) / sum(motion.values()) <= 1 / 4 + 0.10
     for level, counts in allocentric.items():
         n = {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
         assert len(counts) == n and sum(counts.values()) >= 20

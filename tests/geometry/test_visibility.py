@@ -87,3 +87,15 @@ def test_depth_tolerance_is_5cm_or_5_percent():
         NumpyBackend(), np.array([[-0.001, 0, 0.5]], np.float32), np.eye(4), DEPTH_CAMERA, depth
     )
     assert projection.in_frustum[0] and not projection.hit[0]
+
+
+def test_occluded_by_other_counts_only_what_another_object_hides(facts):
+    vis = facts.visibility
+    safe, cabinet, table = position(facts, "safe"), position(facts, "cabinet"), position(facts, "table")
+    # The safe is entirely behind the partition, the cabinet about half, the table stands free in front:
+    # its own back faces are hidden by its front faces, which must not count as occlusion.
+    assert vis.occluded_by_other[0, safe] > 0.9
+    assert 0.25 < vis.occluded_by_other[0, cabinet] < 0.75
+    assert vis.occluded_by_other[0, table] < 0.05
+    self_hidden = 1 - vis.visible_fraction[0, table] / vis.in_frustum_fraction[0, table]
+    assert self_hidden > 0.2  # the plain ratio would call the free-standing table occluded
