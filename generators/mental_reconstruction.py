@@ -28,7 +28,10 @@ AXIS_MAX_DEG = 30.0  # first frame's view direction within this of a room axis (
 # which excludes self-occlusion); distractors have <= 5 % hidden and are not cut off by the image border
 OCCLUDED_MIN_HIDDEN, OCCLUDED_MIN_IN_FRUSTUM = 0.3, 0.5
 CLEAR_MAX_HIDDEN, CLEAR_MIN_IN_FRUSTUM = 0.05, 0.8
-OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = 0.1, 0.1  # an occluder's box covers >= 10 % of the answer's, nearer
+OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = (
+    0.1,
+    0.1,
+)  # an occluder's box covers >= 10 % of the answer's, nearer
 # frame_order
 ORDER_FRAMES = (3, 4)
 ORDER_MIN_GAP_S = 1.0
@@ -346,7 +349,9 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             ):
                 continue
             occluder = _occluder(facts, f, a, nameable)
-            if occluder is None:  # the hidden part must be hidden behind something, not just off the depth map
+            if (
+                occluder is None
+            ):  # the hidden part must be hidden behind something, not just off the depth map
                 continue
             others = [o for o in clear if facts.objects[o].label != facts.objects[a].label]
             if len(others) < 2:

@@ -19,7 +19,6 @@ from generators.registry import rule
 from generators.viewpoint import (
     ALLOCENTRIC_LEVELS,
     CAMERA_SECTORS,
-    MOTION_LABELS,
     DirectionBins,
     floor_angle,
     horizontal_norm,

@@ -54,7 +54,9 @@ class ObjectSummary:
 OCCLUSION_GRID = (64, 48)
 
 
-def occluded_by_other(owners: PointOwners, in_frustum: np.ndarray, cam: np.ndarray, image: Camera) -> np.ndarray:
+def occluded_by_other(
+    owners: PointOwners, in_frustum: np.ndarray, cam: np.ndarray, image: Camera
+) -> np.ndarray:
     """Per object: share of its in-frustum points whose grid cell's nearest point belongs to another object
     and lies in front by more than the depth tolerance. Self-occlusion (an object's own front faces hiding its
     back faces) does not count, which the plain visible/in-frustum ratio cannot tell apart."""
