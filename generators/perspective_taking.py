@@ -569,7 +569,9 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
     """Single-instance object visible in image 2 and not in image 1 (no sliver either: fraction < 2 %); angle of
     its centroid in camera 1's floor-plane axes, 90-degree sectors centred on front/left/behind/right; skipped
     within 15 deg of a boundary or when more than one floor-projected OBB corner falls in another sector; the
-    two images share content (overlap >= 5 %)."""
+    two images share content (overlap >= 5 %). The front sector is not asked: an object in front of camera 1
+    yet unseen in image 1 is rare, so "in front" offered as a distractor would almost never be right (a
+    text-only shortcut the audit caught); options are left / right / behind."""
     poses, valid = _valid_poses(facts)
     objs = facts.single_instance()
     if not objs or len(facts.frames) < 2:
@@ -596,6 +598,8 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
     for k in ctx.rng.permutation(len(cells)):
         f1, j = (int(v) for v in cells[k])
         label = CAMERA_SECTORS.label(theta[f1, j])
+        if label == "front":
+            continue
         corner_angles = floor_angle(fwd[f1], corners[j] - cam[f1, :2])
         out = int((CAMERA_SECTORS.index(corner_angles) != CAMERA_SECTORS.index(theta[f1, j])).sum())
         if out > ALLOCENTRIC_MAX_CORNERS_OUT:
@@ -605,7 +609,7 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
         seconds = np.nonzero(pair_ok[f1] & shown2[:, j])[0]
         f2 = int(seconds[int(ctx.rng.integers(len(seconds)))])
         name = facts.objects[objs[j]].label
-        others = [OCP_TEXT[x] for x in CAMERA_SECTORS.labels if x != label]
+        others = [OCP_TEXT[x] for x in CAMERA_SECTORS.labels if x not in (label, "front")]
         yield Draft(
             question=ctx.template(OCP_TEMPLATES, obj=name) + OCP_NOTE,
             frames=[f1, f2],

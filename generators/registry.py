@@ -76,26 +76,62 @@ def run_subtask(facts: SceneFacts, subtask: str, config: GenerationConfig) -> li
 
 def balanced_selection(drafts: list[Draft], quota: int, rng: np.random.Generator) -> list[Draft]:
     """Guard 3: take drafts round-robin over their balance keys, so frequent labels or typical values are
-    down-sampled and the kept distribution is flatter than the raw one."""
-    if len(drafts) <= quota and all(d.balance_key is None for d in drafts):
+    down-sampled and the kept distribution is flatter than the raw one; then the option-prior guard."""
+    guard = OptionPriorGuard()
+    chosen: list[Draft] = []
+    for draft in _round_robin(drafts, rng):
+        if len(chosen) == quota:
+            break
+        if guard.admits(draft):
+            guard.add(draft)
+            chosen.append(draft)
+    return chosen
+
+
+def _round_robin(drafts: list[Draft], rng: np.random.Generator) -> list[Draft]:
+    if all(d.balance_key is None for d in drafts):
         return drafts
     groups: dict[str, list[Draft]] = defaultdict(list)
     for d in drafts:
         groups[d.balance_key or ""].append(d)
     keys = sorted(groups)
     keys = [keys[i] for i in rng.permutation(len(keys))]
-    chosen: list[Draft] = []
-    depth = 0
-    while len(chosen) < quota:
-        took = False
-        for key in keys:
-            if depth < len(groups[key]) and len(chosen) < quota:
-                chosen.append(groups[key][depth])
-                took = True
-        if not took:
-            break
-        depth += 1
-    return chosen
+    ordered: list[Draft] = []
+    for depth in range(max(len(g) for g in groups.values())):
+        ordered.extend(groups[key][depth] for key in keys if depth < len(groups[key]))
+    return ordered
+
+
+class OptionPriorGuard:
+    """Guard 5 at the source: no option text may be the right answer much more often than 1/n of the times it
+    is offered, or a text-only model learns "lamp is usually the answer" (the audit caught this on
+    relative_distance and multi_hop_relation, where small objects resting on furniture are nearly always the
+    closest). A draft that would push its correct text above 1/n + MARGIN is skipped."""
+
+    MARGIN = 0.10
+    WARMUP = 4  # offers of a text before its share is judged
+
+    def __init__(self) -> None:
+        # keyed by (number of options, text): "left" among 2 options and among 8 have different fair shares
+        self.offered: dict[tuple[int, str], int] = defaultdict(int)
+        self.right: dict[tuple[int, str], int] = defaultdict(int)
+
+    def admits(self, draft: Draft) -> bool:
+        if not draft.choices:
+            return True
+        n = len(draft.choices)
+        key = (n, draft.choices[0])
+        if self.offered[key] < self.WARMUP:
+            return True
+        return (self.right[key] + 1) / (self.offered[key] + 1) <= 1 / n + self.MARGIN
+
+    def add(self, draft: Draft) -> None:
+        if not draft.choices:
+            return
+        n = len(draft.choices)
+        self.right[(n, draft.choices[0])] += 1
+        for text in draft.choices:
+            self.offered[(n, text)] += 1
 
 
 class LetterBalancer:

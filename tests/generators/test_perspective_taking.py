@@ -373,32 +373,35 @@ def test_object_camera_position_sectors_of_camera1():
         small(3, "tv", -3, -0.2),
         small(4, "desk", 0.3, -3),
     ]
-    expected = {"plant": "in front", "sofa": "to the left", "tv": "behind", "desk": "to the right"}
+    # "in front" of camera 1 yet unseen in image 1 is rare (just outside the field of view): offered as a
+    # distractor it would almost never be right, a text-only shortcut, so the front sector is not asked.
+    expected = {"sofa": "to the left", "tv": "behind", "desk": "to the right"}
     samples = run(ocp_facts(objects), "object_camera_position")
     assert {s["facts"]["objects"][0]["label"] for s in samples} == set(expected)
     for s in samples:
         assert s["facts"]["frames"] == [0, 1]  # the object is seen in image 2 only
         assert correct(s) == expected[s["facts"]["objects"][0]["label"]]
+        assert sorted(option_texts(s)) == ["behind", "to the left", "to the right"]
         assert f"the {s['facts']['objects'][0]['label']}" in s["question"]
 
 
 def test_object_camera_position_skips_boundary_straddling_or_visible_objects():
-    near_boundary = 3 * np.array([np.cos(np.radians(38)), np.sin(np.radians(38))])  # 7 deg from 45
+    near_boundary = 3 * np.array([np.cos(np.radians(52)), np.sin(np.radians(52))])  # 7 deg from 45
     objects = [
         small(1, "plant", *near_boundary),
-        # centroid at 25 deg (front, 20 deg from the boundary) but the long box reaches past 45 deg: two
-        # footprint corners (at 48 and 52 deg) are on the left
-        box_object(2, "sofa", (3, 1.4, 0.4), (0.4, 4.4, 0.8)),
+        # centroid at 65 deg (left, 20 deg from the boundary) but the long box reaches below 45 deg: two
+        # footprint corners (at 38 and 42 deg) are in front
+        box_object(2, "sofa", (1.4, 3, 0.4), (4.4, 0.4, 0.8)),
         small(3, "tv", -3, 0),  # behind, but seen in image 1
         small(4, "desk", 0.3, -3),  # the control: right
     ]
     samples = run(ocp_facts(objects, seen_in_first=[2]), "object_camera_position")
     assert [s["facts"]["objects"][0]["label"] for s in samples] == ["desk"]
-    objects[1] = small(2, "sofa", 3, 1.4)  # same centroid, compact box: asked, in front
+    objects[1] = small(2, "sofa", 1.4, 3)  # same centroid, compact box: asked, to the left
     samples = run(ocp_facts(objects, seen_in_first=[2]), "object_camera_position")
     assert {s["facts"]["objects"][0]["label"]: correct(s) for s in samples} == {
         "desk": "to the right",
-        "sofa": "in front",
+        "sofa": "to the left",
     }
 
 

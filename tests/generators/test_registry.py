@@ -28,8 +28,8 @@ def test_correct_letter_is_uniform_within_a_subtask():
 
 
 def test_balanced_selection_flattens_a_skewed_label_distribution():
-    drafts = [Draft("q", [0], [0], choices=["x", "y"], balance_key="front") for _ in range(90)]
-    drafts += [Draft("q", [0], [0], choices=["x", "y"], balance_key="left") for _ in range(10)]
+    drafts = [Draft("q", [0], [0], choices=["front", "left"], balance_key="front") for _ in range(90)]
+    drafts += [Draft("q", [0], [0], choices=["left", "front"], balance_key="left") for _ in range(10)]
     chosen = balanced_selection(drafts, 20, np.random.default_rng(0))
     assert Counter(d.balance_key for d in chosen) == {"front": 10, "left": 10}
 
@@ -43,3 +43,21 @@ def test_numeric_choices_put_the_true_value_at_every_rank():
         assert values[0] == 100.0 and len(set(values)) == 4
         ranks[sorted(values).index(100.0)] += 1
     assert all(70 <= n <= 130 for n in ranks.values()) and len(ranks) == 4
+
+
+def test_option_prior_guard_stops_one_text_from_being_usually_right():
+    rng = np.random.default_rng(0)
+    labels = ["pillow", "window", "door", "shelf", "cabinet"]
+    drafts = []
+    for _ in range(400):  # "lamp" is the right answer 3 times in 4: a text-only model would learn that
+        if rng.random() < 0.75:
+            choices = ["lamp", *rng.choice(labels, 3, replace=False)]
+        else:
+            right, *rest = rng.choice(labels, 4, replace=False)
+            choices = [right, "lamp", *rest[:2]]
+        drafts.append(Draft("q", [0], [0], choices=list(choices)))
+    chosen = balanced_selection(drafts, 100, np.random.default_rng(1))
+    offered = sum("lamp" in d.choices for d in chosen)
+    right = sum(d.choices[0] == "lamp" for d in chosen)
+    assert len(chosen) == 100
+    assert right / offered <= 0.25 + 0.10 + 0.02
