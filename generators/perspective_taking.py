@@ -30,8 +30,11 @@ from pipeline.facts import SceneFacts
 T = TypeVar("T")
 
 # Balancing (balanced_order): a label keeps at most CAP_RATIO x the count of the scene's scarcest other label.
-CAP_RATIO = 1.25
-MIN_CAP = 2
+# Per scene this is only a brake on a strong skew; the corpus-level balance comes from the registry's
+# round-robin over balance keys (1.25x with a floor of 2 threw away almost every pair of a scene with one
+# rare label: 4 of 171 camera-motion candidates).
+CAP_RATIO = 2.0
+MIN_CAP = 4
 
 BOUNDARY_MARGIN_DEG = 15.0  # every direction answer is this far from its bins' boundaries
 MIN_HORIZONTAL_AXIS = 0.3  # an optical axis this close to vertical has no meaningful heading
@@ -84,8 +87,8 @@ def interleave(groups: Sequence[Sequence[T]], rng: np.random.Generator) -> list[
 
 def balanced_order(keyed: Sequence[tuple[str, T]], rng: np.random.Generator) -> list[T]:
     """Items (already in random order) capped per key and interleaved over keys. A key keeps at most
-    max(MIN_CAP, CAP_RATIO x the smallest count among the other keys present). Strict on purpose: a scene
-    whose pairs are mostly "forward" gives few samples rather than skewed ones; big scenes keep plenty."""
+    max(MIN_CAP, CAP_RATIO x the smallest count among the other keys present): a scene whose pairs are
+    mostly "forward" gives fewer samples rather than skewed ones."""
     groups: dict[str, list[T]] = {}
     for key, item in keyed:
         groups.setdefault(key, []).append(item)
@@ -235,17 +238,31 @@ MOTION_OPTIONS = ("left", "right", "forward", "backward")
 @rule("camera_motion_direction")
 def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """Translation c2 - c1 in frame 1's camera axes; overlap in [6 %, 60 %]; dominant axis >= 1.5x the others
-    and >= 0.1 m (a near-zero motion is never labelled)."""
+    and >= 0.1 m (a near-zero motion is never labelled).
+
+    Each unordered pair is asked once, in the order whose label is the least used so far when both orders
+    pass (a pair moving "forward" one way often reads "backward" the other way): handheld scans mostly walk
+    forward, and the rare "backward" label would otherwise cap every other label of the scene."""
     poses, valid = _valid_poses(facts)
     first, second = _pairs(facts, valid, *MOTION_OVERLAP, ctx.rng)
     if len(first) == 0:
         return
-    translations = relative_translations(poses, first, second)
+    forward_t = relative_translations(poses, first, second)
+    reverse_t = relative_translations(poses, second, first)
+    used = dict.fromkeys(MOTION_OPTIONS, 0)
     keyed: list[tuple[str, tuple[int, int, np.ndarray, str]]] = []
     for k in ctx.rng.permutation(len(first)):
-        label = motion_direction(translations[k], MOTION_DOMINANCE, MOTION_MIN_M)
-        if label in MOTION_OPTIONS:
-            keyed.append((label, (int(first[k]), int(second[k]), translations[k], label)))
+        orders = [
+            (label, (int(a), int(b), t, label))
+            for a, b, t in ((first[k], second[k], forward_t[k]), (second[k], first[k], reverse_t[k]))
+            if (label := motion_direction(t, MOTION_DOMINANCE, MOTION_MIN_M)) in MOTION_OPTIONS
+        ]
+        if not orders:
+            continue
+        least = min(used[label] for label, _ in orders)
+        label, item = next(o for o in orders if used[o[0]] == least)  # ties: the random order of _pairs
+        used[label] += 1
+        keyed.append((label, item))
     for f1, f2, t, label in balanced_order(keyed, ctx.rng):
         distractors = [d for d in MOTION_OPTIONS if d != label]
         yield Draft(

@@ -145,7 +145,8 @@ def _run_tasks(
                     record = ray.get(ref)
                 except Exception as e:  # the task died on every retry (lost node, out of memory)
                     base = {"shard_no": shard_no, "source": cfg.source, "scene_id": scene_id}
-                    record = record_failure(cfg.out, base, "worker", f"{type(e).__name__}: {e}")
+                    cause = getattr(e, "cause", None) or e  # a RayTaskError's own text is only the task name
+                    record = record_failure(cfg.out, base, "worker", f"{type(cause).__name__}: {cause}")
                 progress.scene_finished(record)
     finally:
         if started_here:
@@ -157,7 +158,7 @@ def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[
 
     cfg = BuildConfig.model_validate(config)
     device = "cuda" if cfg.device != "cpu" and ray.get_gpu_ids() else "cpu"
-    return process_scene(cfg, shard_no, scene_id, device=device)
+    return process_scene(cfg, shard_no, scene_id, device=device, threads=1)  # the task holds one CPU
 
 
 def write_manifest(cfg: BuildConfig, scenes: list[str]) -> dict[str, Any]:

@@ -248,7 +248,7 @@ def audit(
     result = run_audit(
         out, AuditThresholds(max_letter_excess=max_letter_excess, max_blind_excess=max_blind_excess)
     )
-    typer.echo(result.summary() if hasattr(result, "summary") else str(result))
+    typer.echo(result.summary())
     if not result.ok:
         for line in result.failures:
             typer.echo(f"FAIL {line}", err=True)

@@ -37,7 +37,11 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def load_facts(
-    cfg: BuildConfig, scene_id: str, timings: dict[str, float] | None = None, device: str | None = None
+    cfg: BuildConfig,
+    scene_id: str,
+    timings: dict[str, float] | None = None,
+    device: str | None = None,
+    threads: int = 0,
 ) -> tuple[Scene, SceneFacts]:
     """Read a scene and compute its facts (shared by the build and `sicorpus generate`)."""
     from pipeline.geometry import GeometryConfig, compute_facts
@@ -54,7 +58,8 @@ def load_facts(
         )
     with _timed(timings, "geometry"):
         facts = compute_facts(
-            scene, GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device)
+            scene,
+            GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device, threads=threads),
         )
     if not facts.frames:
         raise SceneError("no usable frame (every selected frame had an invalid pose or empty depth)")
@@ -66,7 +71,7 @@ def generation_config(cfg: BuildConfig) -> GenerationConfig:
 
 
 def process_scene(
-    cfg: BuildConfig, shard_no: int, scene_id: str, device: str | None = None
+    cfg: BuildConfig, shard_no: int, scene_id: str, device: str | None = None, threads: int = 0
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
     record: dict[str, Any] = {
@@ -77,7 +82,7 @@ def process_scene(
     }
     stage = "read"
     try:
-        scene, facts = load_facts(cfg, scene_id, timings, device)
+        scene, facts = load_facts(cfg, scene_id, timings, device, threads)
         record["skipped_frames"] = dict(sorted(scene.skipped_frames.items()))
         record["warnings"] = list(scene.warnings)
         record["n_frames"] = len(facts.frames)

@@ -95,6 +95,21 @@ class AuditResult:
     subtasks: list[SubtaskAudit]
     thresholds: AuditThresholds
 
+    def summary(self) -> str:
+        """A table for the terminal: one line per subtask, then the verdict."""
+        lines = [
+            f"{'subtask':<26} {'n':>6} {'chance':>7} {'blind':>7} {'best baseline':<16} {'letter+':>7}  note"
+        ]
+        for s in self.subtasks:
+            pct = lambda v: "" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+            flag = "FAIL" if s.failures else (s.note or "")
+            lines.append(
+                f"{s.subtask:<26} {s.n:>6} {pct(s.chance):>7} {pct(s.blind_accuracy):>7} "
+                f"{s.blind_best or '':<16} {pct(s.letter_excess):>7}  {flag}"
+            )
+        lines.append("audit: passed" if self.ok else f"audit: {len(self.failures)} threshold(s) broken")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,

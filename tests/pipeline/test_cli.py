@@ -71,3 +71,34 @@ def test_make_shards_on_scannet_says_what_to_set():
     )
     assert result.returncode != 0
     assert "SCANNET_ROOT" in result.stderr and "scan-net.org" in result.stderr
+
+
+def test_corpus_tools_from_the_command_line(corpus: Path, tmp_path: Path):
+    stats = run("stats", str(corpus), "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["totals"]["samples"] > 0
+
+    counted = run("query", str(corpus), "select count(*) as n from qa", "--format", "csv")
+    assert counted.returncode == 0 and counted.stdout.splitlines()[0] == "n"
+    assert int(counted.stdout.splitlines()[1]) == json.loads(stats.stdout)["totals"]["samples"]
+    bad = run("query", str(corpus), "select nope from qa")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+    audited = run("audit", str(corpus))
+    verdict = json.loads((corpus / "audit.json").read_text())["ok"]
+    assert audited.returncode == (0 if verdict else 1)
+    assert "audit:" in audited.stdout
+
+    exported = run("export", str(corpus), "--format", "internvl", "--dest", str(tmp_path / "export"))
+    assert exported.returncode == 0, exported.stderr
+    lines = [
+        json.loads(line) for line in next((tmp_path / "export").glob("*.jsonl")).read_text().splitlines()
+    ]
+    assert lines and all(
+        line["conversations"][0]["value"].count("<image>") == len(line["image"]) for line in lines
+    )
+    assert all((tmp_path / "export" / image).is_file() for line in lines for image in line["image"])
+
+    reported = run("report", str(corpus))
+    assert reported.returncode == 0, reported.stderr
+    assert Path(reported.stdout.strip()).is_file()
