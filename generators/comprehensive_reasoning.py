@@ -18,6 +18,8 @@ MIN_COUNT = 2
 # appearance_order
 APPEARANCE_LABELS = 4
 APPEARANCE_MIN_GAP_S = 1.0
+APPEARANCE_WINDOWS = 400  # random stretches of the trajectory tried as videos
+APPEARANCE_TRIES_PER_WINDOW = 6  # label-set draws per window (at most one question per window)
 # route_plan
 TURN_MIN_DEG = 30.0  # every turn at least this far off straight
 BACK_DEG = 135.0  # |turn| >= 135 deg is "turn back" (as allocentric_direction's "back")
@@ -145,61 +147,87 @@ def object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
 
 @rule("appearance_order")
 def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
-    video = ctx.video_frames(facts)
-    first_video = _first_times(facts, video)
-    first_all = _first_times_trajectory(facts)
-    labels = sorted(first_video)
-    if len(labels) < APPEARANCE_LABELS:
+    """Four labels whose first sightings in the video are >= 1 s apart, in shuffled mention order.
+
+    Videos are stretches of the trajectory, not only the whole of it: the first frame of a room scan already
+    shows most labels (all "first seen" at 0 s, so no four are 1 s apart), and only the few labels revealed
+    later can be ordered. Starting the video elsewhere reveals other labels later. A label set is asked once
+    per scene, whatever the window."""
+    groups = label_groups(facts)
+    if len(groups) < APPEARANCE_LABELS or not facts.frames:
         return
-    tried: set[frozenset[str]] = set()
-    for _ in range(ATTEMPTS):
-        chosen = [labels[i] for i in ctx.rng.choice(len(labels), size=APPEARANCE_LABELS, replace=False)]
-        if frozenset(chosen) in tried:
+    names = sorted(groups)
+    label_vis = np.stack([facts.visibility.visible[:, groups[lab]].any(axis=1) for lab in names], axis=1)
+    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
+    asked: set[frozenset[str]] = set()
+    for start, end in _video_windows(len(facts.frames), ctx):
+        video = _window_frames(start, end, ctx.config.video_frames)
+        first_video = _first_times_in(label_vis, times, video)
+        first_all = _first_times_in(label_vis, times, list(range(start, end + 1)))
+        by_time: dict[float, list[int]] = {}
+        for lab, t in first_video.items():
+            by_time.setdefault(t, []).append(lab)
+        slots = sorted(by_time)
+        if len(slots) < APPEARANCE_LABELS:
             continue
-        tried.add(frozenset(chosen))
-        order = sorted(chosen, key=lambda lab: first_video[lab])
-        times = [first_video[lab] for lab in order]
-        if min(np.diff(times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
-            continue
-        # the video's frames must not reorder what the whole trajectory shows
-        if all(lab in first_all for lab in order) and sorted(order, key=lambda lab: first_all[lab]) != order:
-            continue
-        wrong = [p for p in permutations(order) if list(p) != order]
-        distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
-        a, b, c, d = chosen  # drawn at random: mention order independent of the answer (guard 4)
-        yield Draft(
-            question=ctx.template(APPEARANCE_TEMPLATES, a=a, b=b, c=c, d=d),
-            frames=video,
-            objects=[_first_instance(facts, lab, video) for lab in order],
-            choices=[", ".join(p) for p in [order, *distractors]],
-            extra={"first_seen_s": {lab: first_video[lab] for lab in order}},
-            balance_key=order[0],
-        )
+        for _ in range(APPEARANCE_TRIES_PER_WINDOW):
+            picked = sorted(ctx.rng.choice(len(slots), size=APPEARANCE_LABELS, replace=False))
+            slot_times = [slots[i] for i in picked]
+            if min(np.diff(slot_times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
+                continue
+            order_idx = [by_time[t][int(ctx.rng.integers(len(by_time[t])))] for t in slot_times]
+            order = [names[i] for i in order_idx]
+            if frozenset(order) in asked:
+                continue
+            # the video's frames must not reorder what the whole stretch of trajectory shows
+            if sorted(order_idx, key=lambda i: first_all[i]) != order_idx:
+                continue
+            asked.add(frozenset(order))
+            yield _appearance_draft(facts, ctx, video, order, [first_video[i] for i in order_idx])
+            break
 
 
-def _first_times(facts: SceneFacts, frames: Sequence[int]) -> dict[str, float]:
-    """Nameable label -> timestamp of the first of `frames` where one of its instances is visible."""
-    out: dict[str, float] = {}
-    vis = facts.visibility.visible
-    for label, inst in label_groups(facts).items():
-        shown = [f for f in frames if vis[f, inst].any()]
-        if shown:
-            out[label] = min(facts.frames[f].timestamp for f in shown)
-    return out
+def _appearance_draft(
+    facts: SceneFacts, ctx: GenContext, video: list[int], order: list[str], first_s: list[float]
+) -> Draft:
+    wrong = [p for p in permutations(order) if list(p) != order]
+    distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
+    a, b, c, d = ctx.shuffled(order)  # mention order independent of the answer (guard 4)
+    return Draft(
+        question=ctx.template(APPEARANCE_TEMPLATES, a=a, b=b, c=c, d=d),
+        frames=video,
+        objects=[_first_instance(facts, lab, video) for lab in order],
+        choices=[", ".join(p) for p in [order, *distractors]],
+        extra={
+            "first_seen_s": dict(zip(order, first_s, strict=True)),
+            "window_frames": [facts.frames[video[0]].index, facts.frames[video[-1]].index],
+        },
+        balance_key=order[0],
+    )
 
 
-def _first_times_trajectory(facts: SceneFacts) -> dict[str, float]:
-    """Label -> earliest timestamp over its instances of facts.first_appearance (the full trajectory)."""
-    out: dict[str, float] = {}
-    for label, inst in label_groups(facts).items():
-        times = [
-            facts.frames[int(facts.first_appearance[o])].timestamp
-            for o in inst
-            if facts.first_appearance[o] >= 0
-        ]
-        if times:
-            out[label] = min(times)
-    return out
+def _video_windows(n_frames: int, ctx: GenContext) -> Iterator[tuple[int, int]]:
+    """(start, end) frame positions of the videos tried: the whole trajectory first, then random stretches of
+    at least `video_frames` frames (or the whole trajectory when it is shorter)."""
+    yield 0, n_frames - 1
+    min_len = min(n_frames, ctx.config.video_frames)
+    for _ in range(APPEARANCE_WINDOWS):
+        length = int(ctx.rng.integers(min_len, n_frames + 1))
+        start = int(ctx.rng.integers(0, n_frames - length + 1))
+        yield start, start + length - 1
+
+
+def _window_frames(start: int, end: int, k: int) -> list[int]:
+    """Up to k positions uniform over [start, end] (as GenContext.video_frames does for the whole trajectory)."""
+    return sorted({int(round(x)) for x in np.linspace(start, end, min(k, end - start + 1))})
+
+
+def _first_times_in(label_vis: np.ndarray, times: np.ndarray, frames: Sequence[int]) -> dict[int, float]:
+    """Label column -> timestamp of the first of `frames` where the label is visible (labels never seen left out)."""
+    sub = label_vis[list(frames)]
+    seen = sub.any(axis=0)
+    first = np.argmax(sub, axis=0)
+    return {int(i): float(times[frames[int(first[i])]]) for i in np.flatnonzero(seen)}
 
 
 def _first_instance(facts: SceneFacts, label: str, frames: Sequence[int]) -> int:
@@ -352,19 +380,38 @@ def floor_angle(facts: SceneFacts, a: int, b: int, c: int) -> float:
 def side_of(facts: SceneFacts, a: int, b: int, c: int) -> str | None:
     """'left' / 'right' of C standing at A facing B, None within SIDE_MARGIN_DEG of straight ahead or behind,
     or when more than one OBB corner of C falls on the other side."""
-    deg = floor_angle(facts, a, b, c)
-    if abs(deg) < SIDE_MARGIN_DEG or abs(deg) > 180.0 - SIDE_MARGIN_DEG:
-        return None
-    pa, pb = (facts.objects[o].centroid[:2].astype(np.float64) for o in (a, b))
-    corners = facts.objects[c].obb_corners[::2, :2]  # the 4 floor-plane corners (z pairs collapse)
-    other = sum(1 for p in corners if np.sign(signed_angle_deg(pb - pa, p - pa)) != np.sign(deg))
-    if other > 1:
-        return None
-    return "left" if deg > 0 else "right"
+    return str(_sides(facts, [a, b, c])[0][0, 1, 2]) or None
+
+
+def _sides(facts: SceneFacts, objs: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, n, n) arrays for C = objs[k] standing at objs[i] facing objs[j], all at once (the per-triple loop took
+    most of a second per scene): 'left' / 'right' / '' and the signed angle (deg). '' = within SIDE_MARGIN_DEG
+    of straight ahead or behind, or more than one floor-plane OBB corner of C on the other side."""
+    cen = np.stack([facts.objects[o].centroid[:2] for o in objs]).astype(np.float64)
+    corners = np.stack([facts.objects[o].obb_corners[::2, :2] for o in objs]).astype(np.float64)  # (n, 4, 2)
+    facing = cen[None] - cen[:, None]  # (a, b, 2)
+    theta = _angle(facing[:, :, None], cen[None, None] - cen[:, None, None])  # (a, b, c)
+    to_corner = corners[None] - cen[:, None, None]  # (a, c, 4, 2)
+    phi = _angle(facing[:, :, None, None], to_corner[:, None])  # (a, b, c, 4)
+    other = (np.sign(phi) != np.sign(theta)[..., None]).sum(axis=-1)
+    clear = (np.abs(theta) >= SIDE_MARGIN_DEG) & (np.abs(theta) <= 180.0 - SIDE_MARGIN_DEG) & (other <= 1)
+    return np.where(clear, np.where(theta > 0, "left", "right"), ""), theta
+
+
+def _angle(reference: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Signed floor-plane angle (deg) from reference to target, + = left; broadcasts (signed_angle_deg's array form)."""
+    cross = reference[..., 0] * target[..., 1] - reference[..., 1] * target[..., 0]
+    dot = reference[..., 0] * target[..., 0] + reference[..., 1] * target[..., 1]
+    return np.degrees(np.arctan2(cross, dot))
 
 
 @rule("multi_hop_relation")
 def multi_hop_relation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    """Hop 1 (allocentric): standing at A facing B, which of P, Q is on the asked side; A, B, P, Q single-instance,
+    pairwise 0.3-5 m, P and Q clearly on opposite sides. Hop 2 (distance): which option label is closest to that
+    object; its nearest label must be clearly nearer than every other label (runner-up gap), and the nearest
+    label of the object on the other side is offered too (else the answer would be the only option that sits
+    next to a named object: a text-only shortcut). Every (A, B, {P, Q}, side) is enumerated once."""
     video = ctx.video_frames(facts)
     seen = seen_mask(facts, video)
     named = [o for o in facts.single_instance() if seen[o]]
@@ -372,50 +419,69 @@ def multi_hop_relation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         return
     groups = {lab: [o for o in inst if seen[o]] for lab, inst in label_groups(facts).items()}
     groups = {lab: inst for lab, inst in groups.items() if inst}
-    centers = {o: facts.objects[o].centroid[:2].astype(np.float64) for o in named}
-    tried: set[tuple[int, ...]] = set()
-    for _ in range(ATTEMPTS):
-        a, b, p, q = (int(x) for x in ctx.rng.choice(named, size=4, replace=False))
-        if (a, b, p, q) in tried:
-            continue
-        tried.add((a, b, p, q))
-        quad = (a, b, p, q)
-        dists = [
-            float(np.linalg.norm(centers[x] - centers[y])) for i, x in enumerate(quad) for y in quad[i + 1 :]
-        ]
-        if min(dists) < PAIR_RANGE_M[0] or max(dists) > PAIR_RANGE_M[1]:  # allocentric hop: 0.3-5 m pairwise
-            continue
-        sp, sq = side_of(facts, a, b, p), side_of(facts, a, b, q)
-        if sp is None or sq is None or sp == sq:  # allocentric hop: clear sides, one object on each
-            continue
-        side = sp  # p is the target: the question asks for the side p is on; mention order shuffled below
-        draft = _multi_hop_draft(facts, ctx, video, groups, quad, side, sq)
+    n = len(named)
+    cen = np.stack([facts.objects[o].centroid[:2] for o in named]).astype(np.float64)
+    dist = np.linalg.norm(cen[:, None] - cen[None], axis=2)
+    near = (dist >= PAIR_RANGE_M[0]) & (dist <= PAIR_RANGE_M[1])
+    sides, theta = _sides(facts, named)
+    quads = [
+        (a, b, p, q)
+        for a in range(n)
+        for b in range(n)
+        if a != b and near[a, b]
+        for p in range(n)
+        if sides[a, b, p] and near[a, p] and near[b, p]
+        for q in range(n)
+        if sides[a, b, q] and sides[a, b, q] != sides[a, b, p] and near[a, q] and near[b, q] and near[p, q]
+    ]
+    hop2 = {o: _nearest_labels(facts, o, groups) for o in named}
+    # labels that are some object's nearest label: the plausible answers, offered as distractors first so a
+    # label that is often right is also often offered wrong (the option-text prior stays near chance)
+    plausible = {hop2[o][0][0] for o in named if hop2[o]}
+    for k in ctx.rng.permutation(len(quads)):
+        ia, ib, ip, iq = quads[k]
+        hop1 = {
+            "target": facts.objects[named[ip]].label,
+            "target_angle_deg": float(theta[ia, ib, ip]),
+            "other_angle_deg": float(theta[ia, ib, iq]),
+            "other_side": str(sides[ia, ib, iq]),
+        }
+        quad = (named[ia], named[ib], named[ip], named[iq])
+        draft = _multi_hop_draft(facts, ctx, video, hop2, plausible, quad, str(sides[ia, ib, ip]), hop1)
         if draft is not None:
             yield draft
 
 
-def _multi_hop_draft(facts, ctx, video, groups, quad, side, other_side) -> Draft | None:
+def _nearest_labels(
+    facts: SceneFacts, target: int, groups: dict[str, list[int]]
+) -> list[tuple[str, float, int]]:
+    """(label, min closest-point distance to target, nearest instance), nearest first; target's label left out."""
+    own = facts.objects[target].label
+    out = []
+    for lab, inst in groups.items():
+        if lab == own:
+            continue
+        d = facts.closest[target, inst]
+        k = int(np.argmin(d))
+        out.append((lab, float(d[k]), int(inst[k])))
+    return sorted(out, key=lambda e: e[1])
+
+
+def _multi_hop_draft(facts, ctx, video, hop2, plausible, quad, side, hop1) -> Draft | None:
     a, b, target, other = quad
     named_labels = {facts.objects[o].label for o in quad}
-    candidates = {lab: inst for lab, inst in groups.items() if lab not in named_labels}
-    if len(candidates) < 4:
+    ranked = [e for e in hop2[target] if e[0] not in named_labels]
+    if len(ranked) < 4 or not clear_gap(ranked[0][1], ranked[1][1]):  # distance hop: a clear nearest label
         return None
-    dist = {
-        lab: (float(facts.closest[target, inst].min()), inst[int(np.argmin(facts.closest[target, inst]))])
-        for lab, inst in candidates.items()
-    }
-    ranked = sorted(dist, key=lambda lab: dist[lab][0])
-    answer = ranked[0]
-    # distance hop: the answer is clearly closest among the options; the option set prefers the object closest to
-    # the object on the other side, so a wrong first hop leads to a wrong option
-    wrong_hop = min(candidates, key=lambda lab: float(facts.closest[other, candidates[lab]].min()))
-    pool = [lab for lab in ranked[1:] if clear_gap(dist[answer][0], dist[lab][0])]
-    if len(pool) < 3:
+    answer, d_answer, answer_obj = ranked[0]
+    wrong_hop = next((e[0] for e in hop2[other] if e[0] not in named_labels), None)
+    pool = [lab for lab, d, _ in ranked[1:]]
+    if wrong_hop is None or wrong_hop not in pool:  # the other side's neighbour must be a (wrong) option
         return None
-    distractors = ([wrong_hop] if wrong_hop in pool else []) + [
-        lab for lab in ctx.shuffled(pool) if lab != wrong_hop
-    ]
-    distractors = distractors[:3]
+    rest = [lab for lab in ctx.shuffled(pool) if lab != wrong_hop]
+    rest.sort(key=lambda lab: lab not in plausible)  # stable: plausible answers first, random within
+    distractors = [wrong_hop, *rest[:2]]
+    dists = {lab: d for lab, d, _ in ranked}
     p_name, q_name = ctx.shuffled([facts.objects[target].label, facts.objects[other].label])
     question = ctx.template(
         MULTI_HOP_TEMPLATES, a=facts.objects[a].label, b=facts.objects[b].label, p=p_name, q=q_name, side=side
@@ -423,17 +489,12 @@ def _multi_hop_draft(facts, ctx, video, groups, quad, side, other_side) -> Draft
     return Draft(
         question=question,
         frames=video,
-        objects=[a, b, target, other, dist[answer][1]],
+        objects=[a, b, target, other, answer_obj],
         choices=[answer, *distractors],
         extra={
-            "hop1": {
-                "target": facts.objects[target].label,
-                "target_angle_deg": floor_angle(facts, a, b, target),
-                "other_angle_deg": floor_angle(facts, a, b, other),
-                "other_side": other_side,
-            },
-            "hop2_distances_m": {lab: dist[lab][0] for lab in [answer, *distractors]},
-            "runner_up_gap_m": dist[ranked[1]][0] - dist[answer][0],
+            "hop1": hop1,
+            "hop2_distances_m": {lab: dists[lab] for lab in [answer, *distractors]},
+            "runner_up_gap_m": ranked[1][1] - d_answer,
         },
         balance_key=answer,
     )

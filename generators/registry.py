@@ -123,7 +123,9 @@ class OptionPriorGuard:
         key = (n, draft.choices[0])
         if self.offered[key] < self.WARMUP:
             return True
-        return (self.right[key] + 1) / (self.offered[key] + 1) <= 1 / n + self.MARGIN
+        # judged on the share so far: counting the draft itself would lock out option sets that never change
+        # (left/right/forward/backward), where every text is offered every time
+        return self.right[key] / self.offered[key] <= 1 / n + self.MARGIN
 
     def add(self, draft: Draft) -> None:
         if not draft.choices:

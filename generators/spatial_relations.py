@@ -29,6 +29,7 @@ SIZE_RATIO = 1.2  # size_comparison
 LEFT_RIGHT_GAP = 0.05  # camera_left_right: share of the image width
 DEPTH_GAP_M, DEPTH_GAP_REL = 0.2, 0.10  # camera_near_far
 N_OPTIONS = 4
+OPTION_SETS_PER_ANSWER = 3  # relative_distance(_far): distractor sets tried per (reference, answer)
 
 RELATIVE_DISTANCE_TEMPLATES = (
     "Measuring from the closest point of each object, which of these objects ({choices}) is the closest to the {ref}?",
@@ -108,28 +109,39 @@ def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> It
     refs = seen_objects(facts, single_instance_objects(facts), frames)
     table = {ref: label_distances(facts, ref, groups) for ref in refs}
     candidates = [(ref, lab) for ref in refs for lab in table[ref]]
-    for ref, answer in ctx.shuffled(candidates):
+    beaten: dict[tuple[int, str], list[str]] = {}
+    for ref, answer in candidates:
         dist = table[ref]
         d_answer = dist[answer][0]
-        beaten = [
+        beaten[(ref, answer)] = [
             lab
             for lab, (d, _) in dist.items()
             if lab != answer
             and (d < d_answer if farthest else d > d_answer)
             and clear_gap(d_answer, d, DISTANCE_GAP_M, DISTANCE_GAP_REL)
         ]
-        if len(beaten) < N_OPTIONS - 1:
-            continue
-        distractors = [beaten[i] for i in ctx.rng.choice(len(beaten), N_OPTIONS - 1, replace=False)]
-        named = ctx.shuffled([answer, *distractors])
-        yield Draft(
-            question=ctx.template(templates, choices=join_names(named), ref=label_of(facts, ref)),
-            frames=frames,
-            objects=[ref, *(dist[lab][1] for lab in named)],
-            choices=[answer, *distractors],
-            extra={"distances": {lab: dist[lab][0] for lab in named}},
-            balance_key=answer,
-        )
+    usable = [c for c in ctx.shuffled(candidates) if len(beaten[c]) >= N_OPTIONS - 1]
+    # A (reference, answer) may be asked with several distractor sets (other labels named: another question);
+    # passes go round all of them before any is asked again, so the oversampled pool stays varied.
+    asked: set[tuple[int, frozenset[str]]] = set()
+    for _ in range(OPTION_SETS_PER_ANSWER):
+        for ref, answer in usable:
+            pool = beaten[(ref, answer)]
+            distractors = [pool[i] for i in ctx.rng.choice(len(pool), N_OPTIONS - 1, replace=False)]
+            key = (ref, frozenset([answer, *distractors]))
+            if key in asked:
+                continue
+            asked.add(key)
+            dist = table[ref]
+            named = ctx.shuffled([answer, *distractors])
+            yield Draft(
+                question=ctx.template(templates, choices=join_names(named), ref=label_of(facts, ref)),
+                frames=frames,
+                objects=[ref, *(dist[lab][1] for lab in named)],
+                choices=[answer, *distractors],
+                extra={"distances": {lab: dist[lab][0] for lab in named}},
+                balance_key=answer,
+            )
 
 
 @rule("relative_distance")
@@ -144,22 +156,16 @@ def relative_distance_far(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
 
 @rule("closer_of_two")
 def closer_of_two(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
-    """X, A, B single-instance; the answer is drawn first and the other option among objects clearly farther."""
+    """X, A, B single-instance: every reference X with every unordered pair {A, B} whose distances to X differ
+    by the clear gap (each such triple is its own question; one pair per (X, answer) left most unasked)."""
     frames = ctx.video_frames(facts)
     objs = seen_objects(facts, single_instance_objects(facts), frames)
-    candidates = [(x, a) for x in objs for a in objs if a != x]
-    for x, answer in ctx.shuffled(candidates):
+    candidates = [(x, pair) for x in objs for pair in pairs([o for o in objs if o != x])]
+    for x, pair in ctx.shuffled(candidates):
         d = facts.closest[x]
-        farther = [
-            b
-            for b in objs
-            if b not in (x, answer)
-            and d[b] > d[answer]
-            and clear_gap(d[answer], d[b], DISTANCE_GAP_M, DISTANCE_GAP_REL)
-        ]
-        if not farther:
+        if not clear_gap(d[pair[0]], d[pair[1]], DISTANCE_GAP_M, DISTANCE_GAP_REL):
             continue
-        other = farther[int(ctx.rng.integers(len(farther)))]
+        answer, other = sorted(pair, key=lambda o: d[o])
         a, b = ctx.shuffled([answer, other])
         yield Draft(
             question=ctx.template(

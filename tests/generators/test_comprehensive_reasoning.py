@@ -232,3 +232,48 @@ def test_multi_hop_relation_skips_a_failing_hop():
     # distance hop: a plant as close to the lamp as the chair: no question targets the lamp
     samples = run(hop_scene(plant=(-2.0, 1.0)), "multi_hop_relation")
     assert not [s for s in samples if labels_of(s)[2] == "lamp"]
+
+
+def test_appearance_order_uses_a_later_stretch_when_the_first_frame_shows_everything():
+    """40 frames 1 s apart. Every label shows in frames 0-9 (all "first seen" at 0 s in the whole video), then
+    again from frames 20 (bed), 25 (chair), 30 (tv) and 35 (lamp): only a video starting after frame 9 orders
+    them."""
+    labels = ["bed", "chair", "tv", "lamp"]
+    objects = [box_object(i + 1, lab, (i, 2, 0.4), (0.4, 0.4, 0.8)) for i, lab in enumerate(labels)]
+    frames = [frame(i, (0, -3, 1.5), (0, 0, 1)) for i in range(40)]
+    vis = empty_visibility(40, len(objects))
+    vis.visible[:10] = True
+    for o, f in enumerate([20, 25, 30, 35]):
+        vis.visible[f:, o] = True
+    facts = make_facts(objects, frames, visibility=vis, first_appearance=np.zeros(4, dtype=int))
+    samples = run(facts, "appearance_order")
+    assert len(samples) == 1  # one label set: asked once, whatever the window
+    s = samples[0]
+    assert correct_text(s) == "bed, chair, tv, lamp"
+    assert min(s["facts"]["frames"]) >= 10  # the video starts after the frames that show everything at once
+    seen = s["facts"]["first_seen_s"]
+    assert np.all(np.diff(list(seen.values())) >= 1.0)
+
+
+def test_multi_hop_relation_skips_when_both_side_objects_share_their_nearest_label():
+    # a chair next to the desk too: "closest to the one on your left/right" is the chair either way, so a
+    # text-only reader would not need the first hop (and the option set could not hold a wrong-hop neighbour)
+    samples = run(hop_scene(), "multi_hop_relation")
+    assert [s for s in samples if labels_of(s)[:2] == ["bed", "door"]]
+    objects = hop_scene().objects
+    objects[5] = box_object(6, "chair", (2.0, 1.4, 0.4), (0.4, 0.4, 0.8), n=120)  # 0.2 m from the desk
+    samples = run(make_facts(objects, visibility=all_visible(objects)), "multi_hop_relation")
+    assert not [s for s in samples if labels_of(s)[:2] == ["bed", "door"]]
+
+
+def test_multi_hop_relation_is_fast_on_a_busy_scene():
+    import time
+
+    rng = np.random.default_rng(5)
+    objects = [
+        box_object(i + 1, f"thing{i}", (*rng.uniform(0, 6, 2), 0.4), (0.3, 0.3, 0.8), n=60) for i in range(30)
+    ]
+    facts = make_facts(objects, visibility=all_visible(objects))
+    t = time.perf_counter()
+    samples = run(facts, "multi_hop_relation", quota=120)
+    assert samples and time.perf_counter() - t < 1.0  # 30 single-instance objects: ~ 650k quads considered

@@ -460,3 +460,29 @@ def test_direction_labels_are_balanced_over_random_scenes():
         n = {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
         assert len(counts) == n and sum(counts.values()) >= 20
         assert max(counts.values()) / sum(counts.values()) <= 1 / n + 0.10, (level, counts)
+
+
+def test_balanced_order_caps_a_label_at_twice_the_scarcest_other():
+    rng = np.random.default_rng(0)
+    keyed = [("forward", k) for k in range(20)] + [("left", k) for k in range(5)] + [("backward", 0)]
+    out = pt.balanced_order([(k, (k, i)) for k, i in keyed], rng)
+    kept = Counter(label for label, _ in out)
+    # forward: max(4, 2 x 1) = 4; left: 4; backward: max(4, 2 x 5) -> all 1 it has
+    assert kept == {"forward": 4, "left": 4, "backward": 1}
+
+
+def test_camera_motion_asks_a_pair_in_the_order_of_its_scarcer_label():
+    # three cameras on a line facing +y: pairs read forward one way and backward the other; each pair is
+    # asked once, and the orders are chosen so backward is not starved
+    frames = [posed_frame(i, (0, 1.0 * i, 1.5), (0, 1.0 * i + 1, 1.5)) for i in range(3)]
+    facts = make_facts(
+        [box_object(1, "bed", (0, 8, 0.3), (2, 1.6, 0.6))], frames, overlap=pair_overlap(3, 0.3)
+    )
+    samples = run(facts, "camera_motion_direction")
+    pairs_asked = [frozenset(s["facts"]["frames"]) for s in samples]
+    assert len(pairs_asked) == 3 == len(set(pairs_asked))
+    labels = Counter(correct(s) for s in samples)
+    assert set(labels) == {"forward", "backward"} and max(labels.values()) == 2
+    for s in samples:
+        a, b = s["facts"]["frames"]
+        assert correct(s) == ("forward" if b > a else "backward")

@@ -61,3 +61,16 @@ def test_option_prior_guard_stops_one_text_from_being_usually_right():
     right = sum(d.choices[0] == "lamp" for d in chosen)
     assert len(chosen) == 100
     assert right / offered <= 0.25 + 0.10 + 0.02
+
+
+def test_option_prior_guard_keeps_a_fixed_option_set_flowing():
+    rng = np.random.default_rng(0)
+    directions = ["left", "right", "forward", "backward"]
+    drafts = []
+    for k in range(200):  # every draft offers the same four texts; each is right a quarter of the time
+        right = directions[k % 4]
+        drafts.append(
+            Draft("q", [0], [0], choices=[right, *[d for d in directions if d != right]], balance_key=right)
+        )
+    rng.shuffle(drafts)
+    assert len(balanced_selection(drafts, 100, np.random.default_rng(1))) == 100

@@ -239,3 +239,37 @@ def test_direction_labels_are_balanced():
     assert sum(raw.values()) == 45  # every pair clears the 5 % gap
     sides = Counter(answer_text(s) for s in run(facts, "camera_left_right", camera_left_right=12))
     assert sides["left"] == sides["right"] == 6
+
+
+def test_closer_of_two_asks_every_clear_pair_around_a_reference():
+    # gaps to the bed: chair 0.5, lamp 1.5, desk 3.1: the three pairs all clear the 0.15 m / 10 % gap
+    objects = [
+        cube(1, "bed", 0, 0),
+        cube(2, "chair", 0.9, 0),
+        cube(3, "lamp", -1.9, 0),
+        cube(4, "desk", 0, 3.5),
+    ]
+    samples = run(seen_everywhere(make_facts(objects)), "closer_of_two")
+    ref_bed = [s for s in samples if labels(s)[0] == "bed"]
+    asked = {frozenset(labels(s)[1:]): answer_text(s) for s in ref_bed}
+    assert len(ref_bed) == 3 == len(asked)  # each pair once
+    assert asked == {
+        frozenset({"chair", "lamp"}): "chair",
+        frozenset({"chair", "desk"}): "chair",
+        frozenset({"lamp", "desk"}): "lamp",
+    }
+
+
+def test_relative_distance_asks_an_answer_with_several_distinct_option_sets():
+    # bed reference; chair nearest (1 m), then lamp, desk, sofa, plant, tv all clearly farther
+    half, edge = 0.5, 0.2
+    objects = [box_object(1, "bed", (0, 0, 0.25), (1, 1, 0.5)), cube(2, "chair", half + 1.0 + edge, 0)]
+    for k, lab in enumerate(["lamp", "desk", "sofa", "plant", "tv"]):
+        objects += [cube(3 + 2 * k, lab, -(half + 2.0 + k + edge), 0), cube(4 + 2 * k, lab, 0, 9 + k)]
+    samples = run(seen_everywhere(make_facts(objects)), "relative_distance")
+    chair = [s for s in samples if labels(s)[0] == "bed" and answer_text(s) == "chair"]
+    option_sets = [frozenset(o[3:] for o in s["options"]) for s in chair]
+    assert len(chair) >= 2 and len(set(option_sets)) == len(option_sets)  # distinct questions, no repeats
+    for s in chair:
+        d = s["facts"]["distances"]
+        assert min(d, key=d.get) == "chair"

@@ -44,8 +44,12 @@ def test_sigkill_of_the_whole_process_group_then_resume_equals_uninterrupted(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 240
-    while time.time() < deadline and not list((out / "shards").glob("qa-*.done.json")):
+    while (
+        time.time() < deadline and proc.poll() is None and not list((out / "shards").glob("qa-*.done.json"))
+    ):
         time.sleep(0.2)
+    failed = [p.read_text() for p in (out / "rejects" / "scenes").glob("*.json")]
+    assert not failed, failed[0]
     os.killpg(proc.pid, signal.SIGKILL)  # mid-build: the first scene committed, the second in flight
     proc.wait()
     assert list((out / "shards").glob("qa-*.done.json")), "the build did not commit a scene in time"
