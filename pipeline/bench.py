@@ -89,6 +89,7 @@ def main() -> None:
             stages[k] = stages.get(k, 0.0) + v
 
     geometry = geometry_alone(cfg, [Path(d).name for d in scene_dirs[:1]])
+    cluster_wall = simulated_cluster(args.data, args.out.with_name(args.out.name + "-cluster"), args.workers)
 
     print(
         f"\nsicorpus bench: {len(scene_dirs)} scenes, {args.vertices} vertices, {args.frames} frames, {args.workers} workers on {os.cpu_count()} cores"
@@ -105,6 +106,32 @@ def main() -> None:
     print(f"  peak memory per worker {max(rss, default=0):8.0f} MiB")
     for device, seconds in geometry.items():
         print(f"  geometry alone ({device:<4})  {seconds:8.2f} s per scene")
+    print(f"  simulated {args.workers}-node cluster {cluster_wall:6.2f} s   ({cluster_wall / wall:.2f} x the local build, 1 CPU per node)")
+    per_scene_cpu = wall * args.workers / max(len(scenes), 1)
+    print(f"  estimate, 1,513 scenes: {1513 * per_scene_cpu / args.workers / 3600:.1f} h on these {args.workers} cores; "
+          f"{1513 * per_scene_cpu / 64 / 3600:.2f} h on 64 cores (e.g. 4 nodes x 16)")
+
+
+def simulated_cluster(data: Path, out: Path, nodes: int) -> float:
+    """The same build on a Ray cluster of `nodes` one-CPU nodes simulated on this machine."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from pipeline.build import run_build
+    from pipeline.config import BuildConfig
+
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()  # the cluster's start counts, as ray.init counts in the local build
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    for _ in range(nodes - 1):
+        cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, log_to_driver=False)
+    try:
+        run_build(BuildConfig(root=data, out=out), workers=nodes, show_progress=False)
+        return time.perf_counter() - start
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
 
 
 def geometry_alone(cfg, scene_ids: list[str]) -> dict[str, float]:

@@ -20,6 +20,7 @@ from rich.progress import (
 class BuildProgress:
     def __init__(self, total: int, already: int, enabled: bool = True):
         self.total, self.done, self.failed, self.samples = total, already, 0, 0
+        self.ran = 0  # scenes finished in this run (the ETA ignores those done before a resume)
         self.start = time.perf_counter()
         self.enabled = enabled
         self.console = Console(stderr=True)
@@ -46,8 +47,11 @@ class BuildProgress:
             self.samples += record.get("n_samples", 0)
         else:
             self.failed += 1
-        rate = self.samples / max(time.perf_counter() - self.start, 1e-9)
-        status = f"failed {self.failed} | {self.samples} samples | {rate:.0f} samples/s"
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        rate = self.samples / elapsed
+        self.ran += 1
+        eta = elapsed / self.ran * (self.total - self.done)
+        status = f"failed {self.failed} | {self.samples} samples | {rate:.0f} samples/s | ETA {eta:.0f} s"
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done, status=status)
         elif self.enabled:
