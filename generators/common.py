@@ -121,3 +121,19 @@ def join_names(names: Sequence[str]) -> str:
 def pairs(items: Sequence[T]) -> list[tuple[T, T]]:
     """All unordered pairs (O(n^2): about 800 for a 40-object scene)."""
     return list(combinations(items, 2))
+
+
+def plural(label: str) -> str:
+    """English plural of a label (\"chair\" -> \"chairs\", \"shelf\" -> \"shelves\"), for counting questions."""
+    irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}
+    head, _, last = label.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last in irregular:
+        return prefix + irregular[last]
+    if last.endswith("s") and not last.endswith("ss"):
+        return label  # already plural ("blinds", "clothes")
+    if last.endswith(("ss", "x", "z", "ch", "sh")):
+        return label + "es"
+    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        return prefix + last[:-1] + "ies"
+    return label + "s"

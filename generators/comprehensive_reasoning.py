@@ -9,6 +9,7 @@ from itertools import permutations
 import numpy as np
 
 from generators.base import Draft, GenContext
+from generators.common import label_instances, plural
 from generators.registry import rule
 from generators.routes import RoutePlanner, route_gap, signed_angle_deg
 from pipeline.facts import SceneFacts
@@ -82,29 +83,6 @@ MULTI_HOP_TEMPLATES = (
 )
 
 
-def plural(label: str) -> str:
-    irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}
-    head, _, last = label.rpartition(" ")
-    prefix = f"{head} " if head else ""
-    if last in irregular:
-        return prefix + irregular[last]
-    if last.endswith("s") and not last.endswith("ss"):
-        return label
-    if last.endswith(("ss", "x", "z", "ch", "sh")):
-        return label + "es"
-    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
-        return prefix + last[:-1] + "ies"
-    return label + "s"
-
-
-def label_groups(facts: SceneFacts) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {}
-    for i, o in enumerate(facts.objects):
-        if o.nameable:
-            groups.setdefault(o.label, []).append(i)
-    return groups
-
-
 def seen_mask(facts: SceneFacts, frames: Sequence[int]) -> np.ndarray:
     """(O,) whether each object is visible in at least one of the frames."""
     if not frames:
@@ -124,7 +102,7 @@ def clear_gap(a: float, b: float) -> bool:
 def object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     video = ctx.video_frames(facts)
     seen = seen_mask(facts, video)
-    for label, inst in ctx.shuffled(sorted(label_groups(facts).items())):
+    for label, inst in ctx.shuffled(sorted(label_instances(facts).items())):
         if len(inst) < MIN_COUNT:  # filter: 1 is the trivial prior
             continue
         if not seen[inst].all():  # every counted instance appears in the video, or the count is unknowable
@@ -153,7 +131,7 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     shows most labels (all "first seen" at 0 s, so no four are 1 s apart), and only the few labels revealed
     later can be ordered. Starting the video elsewhere reveals other labels later. A label set is asked once
     per scene, whatever the window."""
-    groups = label_groups(facts)
+    groups = label_instances(facts)
     if len(groups) < APPEARANCE_LABELS or not facts.frames:
         return
     names = sorted(groups)
@@ -231,7 +209,7 @@ def _first_times_in(label_vis: np.ndarray, times: np.ndarray, frames: Sequence[i
 
 
 def _first_instance(facts: SceneFacts, label: str, frames: Sequence[int]) -> int:
-    inst = label_groups(facts)[label]
+    inst = label_instances(facts)[label]
     for f in frames:
         for o in inst:
             if facts.visibility.visible[f, o]:
@@ -417,7 +395,7 @@ def multi_hop_relation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     named = [o for o in facts.single_instance() if seen[o]]
     if len(named) < 4:
         return
-    groups = {lab: [o for o in inst if seen[o]] for lab, inst in label_groups(facts).items()}
+    groups = {lab: [o for o in inst if seen[o]] for lab, inst in label_instances(facts).items()}
     groups = {lab: inst for lab, inst in groups.items() if inst}
     n = len(named)
     cen = np.stack([facts.objects[o].centroid[:2] for o in named]).astype(np.float64)

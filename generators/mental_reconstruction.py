@@ -10,6 +10,7 @@ from itertools import permutations
 import numpy as np
 
 from generators.base import Draft, GenContext
+from generators.common import label_instances, plural
 from generators.registry import rule
 from pipeline.facts import SceneFacts
 
@@ -79,29 +80,6 @@ FRAME_ORDER_TEMPLATES = (
 )
 
 
-def plural(label: str) -> str:
-    irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}
-    head, _, last = label.rpartition(" ")
-    prefix = f"{head} " if head else ""
-    if last in irregular:
-        return prefix + irregular[last]
-    if last.endswith("s") and not last.endswith("ss"):
-        return label  # already plural ("blinds", "clothes")
-    if last.endswith(("ss", "x", "z", "ch", "sh")):
-        return label + "es"
-    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
-        return prefix + last[:-1] + "ies"
-    return label + "s"
-
-
-def label_groups(facts: SceneFacts) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {}
-    for i, o in enumerate(facts.objects):
-        if o.nameable:
-            groups.setdefault(o.label, []).append(i)
-    return groups
-
-
 def seen_in(facts: SceneFacts, obj: int, frames: Sequence[int]) -> bool:
     return bool(len(frames)) and bool(facts.visibility.visible[list(frames), obj].any())
 
@@ -117,7 +95,7 @@ def english_list(names: Sequence[str]) -> str:
 @rule("unique_object_count")
 def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     vis = facts.visibility
-    groups = label_groups(facts)
+    groups = label_instances(facts)
     # labels with an instance seen in two frames: the only ones that can pass the filter
     labels = [lab for lab, inst in groups.items() if vis.visible[:, inst].sum(axis=0).max(initial=0) >= 2]
     streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
