@@ -106,10 +106,14 @@ def main() -> None:
     print(f"  peak memory per worker {max(rss, default=0):8.0f} MiB")
     for device, seconds in geometry.items():
         print(f"  geometry alone ({device:<4})  {seconds:8.2f} s per scene")
-    print(f"  simulated {args.workers}-node cluster {cluster_wall:6.2f} s   ({cluster_wall / wall:.2f} x the local build, 1 CPU per node)")
+    print(
+        f"  simulated {args.workers}-node cluster {cluster_wall:6.2f} s   ({cluster_wall / wall:.2f} x the local build, 1 CPU per node)"
+    )
     per_scene_cpu = wall * args.workers / max(len(scenes), 1)
-    print(f"  estimate, 1,513 scenes: {1513 * per_scene_cpu / args.workers / 3600:.1f} h on these {args.workers} cores; "
-          f"{1513 * per_scene_cpu / 64 / 3600:.2f} h on 64 cores (e.g. 4 nodes x 16)")
+    print(
+        f"  estimate, 1,513 scenes: {1513 * per_scene_cpu / args.workers / 3600:.1f} h on these {args.workers} cores; "
+        f"{1513 * per_scene_cpu / 64 / 3600:.2f} h on 64 cores (e.g. 4 nodes x 16)"
+    )
 
 
 def simulated_cluster(data: Path, out: Path, nodes: int) -> float:

@@ -122,13 +122,14 @@ def _run_tasks(
             ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
     try:
         has_gpu = ray.cluster_resources().get("GPU", 0) > 0
-        task = ray.remote(_remote_scene).options(
-            num_cpus=1,
-            num_gpus=cfg.gpu_fraction if has_gpu else 0,
-            memory=int(cfg.task_memory_gb * 2**30),
-            max_retries=3,  # lost workers and nodes are retried; application errors come back as records
-            retry_exceptions=False,
-        )
+        task = ray.remote(_remote_scene)
+        options = {
+            "num_cpus": 1,
+            "num_gpus": cfg.gpu_fraction if has_gpu else 0,
+            "max_retries": 3,  # lost workers and nodes are retried; application errors come back as records
+            "retry_exceptions": False,
+        }
+        source = get_source(cfg.source)
         config_ref = ray.put(cfg.model_dump(mode="json"))
         # At most `workers` scenes in flight (also on a shared cluster), submitted in scene order.
         limit = workers or int(ray.cluster_resources().get("CPU", 1))
@@ -137,7 +138,11 @@ def _run_tasks(
         while queue or pending:
             while queue and len(pending) < limit:
                 shard_no, scene_id = queue.pop(0)
-                pending[task.remote(config_ref, shard_no, scene_id)] = (shard_no, scene_id)
+                memory = task_memory(cfg, source.mesh_size(cfg.root, scene_id))
+                pending[task.options(**options, memory=memory).remote(config_ref, shard_no, scene_id)] = (
+                    shard_no,
+                    scene_id,
+                )
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
                 shard_no, scene_id = pending.pop(ref)
@@ -151,6 +156,18 @@ def _run_tasks(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def task_memory(cfg: BuildConfig, mesh: tuple[int, int] | None) -> int:
+    """Bytes Ray reserves for one scene, so large scenes are never co-scheduled into an out-of-memory kill:
+    the user's fixed figure, or twice the geometry stage's estimate for this mesh (the loaded scene, samples and
+    libraries come on top of the stage's own peak), at least 1 GiB."""
+    if cfg.task_memory_gb is not None:
+        return int(cfg.task_memory_gb * 2**30)
+    from pipeline.geometry import memory_estimate
+
+    vertices, faces = mesh or (300_000, 600_000)  # unknown: plan for a large ScanNet scene
+    return max(2**30, 2 * memory_estimate(vertices, faces))
 
 
 def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[str, Any]:

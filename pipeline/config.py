@@ -38,7 +38,11 @@ class BuildConfig(BaseModel):
     scene_cap: int | None = Field(None, ge=1, description="max samples per scene over all subtasks")
     device: str = "auto"
     gpu_fraction: float = Field(0.25, gt=0, le=1)
-    task_memory_gb: float = Field(3.0, gt=0, description="memory Ray reserves per scene task")
+    task_memory_gb: float | None = Field(
+        None,
+        gt=0,
+        description="memory Ray reserves per scene task (default: estimated from each mesh's size)",
+    )
     retry_failed: bool = False
 
     @field_validator("quotas")

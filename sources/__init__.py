@@ -15,10 +15,11 @@ class Source:
     list_scenes: Callable[[Path], list[str]]
     read_scene: Callable[..., Scene]  # (root, scene_id, frame_step=, max_frames=, labels=) -> Scene
     hint: str  # where the data comes from, for the one-line error when the root is missing
+    mesh_size: Callable[[Path, str], tuple[int, int] | None] = lambda root, scene_id: None  # for scheduling
 
 
 def _scannet() -> Source:
-    from sources.scannet import ReaderOptions, list_scenes, read_scene
+    from sources.scannet import ReaderOptions, list_scenes, mesh_size, read_scene
 
     def read(
         root: Path,
@@ -37,6 +38,7 @@ def _scannet() -> Source:
         read,
         "ScanNet v2 (request access at http://www.scan-net.org/, then download with its script); "
         "SCANNET_ROOT is the folder holding scans/ and scannetv2-labels.combined.tsv",
+        mesh_size,
     )
 
 

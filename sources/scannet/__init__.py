@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sources.scannet.labels import LabelMap, load_label_map
-from sources.scannet.reader import ReaderOptions, list_scenes, read_scene, read_scene_frames
+from sources.scannet.reader import ReaderOptions, list_scenes, mesh_size, read_scene, read_scene_frames
 from sources.scannet.streams import SceneFrames
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "SceneFrames",
     "list_scenes",
     "load_label_map",
+    "mesh_size",
     "read_scene",
     "read_scene_frames",
 ]

@@ -60,6 +60,13 @@ def _parse_header(handle, name: str) -> tuple[str, list[_Element], int]:
                 elements[-1].scalars.append((words[2], _SCALAR[words[1]]))
 
 
+def element_counts(path: Path) -> dict[str, int]:
+    """Element name -> count from the header alone (cheap: no body is read)."""
+    with open(path, "rb") as handle:
+        _, elements, _ = _parse_header(handle, path.name)
+    return {e.name: e.count for e in elements}
+
+
 def read_ply(path: Path) -> PlyMesh:
     """Vertices as a structured array and triangles; SceneError on anything truncated or malformed."""
     path = Path(path)

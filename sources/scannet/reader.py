@@ -12,6 +12,7 @@ import numpy as np
 from sources.scannet import meta as meta_txt
 from sources.scannet.labels import LabelMap, load_label_map
 from sources.scannet.mesh import load_json, read_mesh, read_vertex_labels, seg_indices, vertex_instances
+from sources.scannet.ply import element_counts
 from sources.scannet.streams import SceneFrames, read_frames
 from sources.scene import ObjectAnnotation, Scene, SceneError
 
@@ -54,6 +55,15 @@ def _label_map(root: Path, options: ReaderOptions) -> LabelMap:
         raise SceneError(f"label map not found: {path}") from exc
     except ValueError as exc:
         raise SceneError(f"label map unreadable: {exc}") from exc
+
+
+def mesh_size(root: Path, scene_id: str) -> tuple[int, int] | None:
+    """(vertices, faces) of the scene's mesh from its PLY header alone (for scheduling), None if unreadable."""
+    try:
+        counts = element_counts(_scene_dir(root, scene_id) / f"{scene_id}_vh_clean_2.ply")
+    except (OSError, SceneError, KeyError, ValueError, IndexError):
+        return None
+    return counts.get("vertex", 0), counts.get("face", 0)
 
 
 def _scene_dir(root: Path, scene_id: str) -> Path:

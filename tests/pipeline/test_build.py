@@ -118,3 +118,18 @@ def test_broken_scene_is_recorded_and_the_others_complete(demo_root: Path, ray_c
 def test_missing_root_is_a_user_error(tmp_path: Path):
     with pytest.raises(UserError, match="does not exist"):
         build(tmp_path / "nowhere", tmp_path / "out")
+
+
+def test_task_memory_follows_the_mesh_size(demo_root: Path, tmp_path: Path):
+    from pipeline.build import task_memory
+    from sources import get_source
+
+    source = get_source("scannet")
+    scene_id = sorted(p.name for p in (demo_root / "scans").iterdir())[0]
+    vertices, faces = source.mesh_size(demo_root, scene_id)
+    assert vertices == len(source.read_scene(demo_root, scene_id).vertices) and faces > 0
+    assert source.mesh_size(demo_root, "scene_missing") is None
+    cfg = BuildConfig(root=demo_root, out=tmp_path)
+    small, large = task_memory(cfg, (vertices, faces)), task_memory(cfg, (3_000_000, 6_000_000))
+    assert 2**30 <= small < large
+    assert task_memory(BuildConfig(root=demo_root, out=tmp_path, task_memory_gb=5), None) == 5 * 2**30
