@@ -1,6 +1,6 @@
 """CPU/CUDA choice, made once: an array backend that the projection kernel is written against.
 
-The kernel (`projection.depth_test`) uses only arithmetic operators, `@`, comparisons, `&`, slicing, integer
+The kernel (`projection.depth_test`, on rows picked with `take`) uses only arithmetic operators, `@`, comparisons, `&`, slicing, integer
 indexing and `.clip`, which numpy arrays and Open3D core tensors share; the few calls they spell differently
 live here. numpy is the CPU path (measured 6x faster than open3d.core on CPU for this kernel); Open3D tensors
 on CUDA:0 are the GPU path.
@@ -46,6 +46,10 @@ class NumpyBackend:
     def floor_index(self, x: np.ndarray) -> np.ndarray:
         return np.floor(x).astype(np.int64)
 
+    def take(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        # rows are increasing: all of them is the identity; np.take is ~4x faster than x[rows] here
+        return x if len(rows) == len(x) else np.take(x, rows, axis=0)
+
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return x
 
@@ -68,6 +72,11 @@ class Open3DBackend:
 
     def floor_index(self, x: Any) -> Any:
         return x.floor().to(self.o3c.int64)
+
+    def take(self, x: Any, rows: np.ndarray) -> Any:
+        if len(rows) == x.shape[0]:
+            return x
+        return x[self.o3c.Tensor(np.ascontiguousarray(rows, dtype=np.int64), device=self.device)]
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.cpu().numpy()

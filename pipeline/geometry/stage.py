@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.facts import SceneFacts, Tracks
 from pipeline.geometry.config import GeometryConfig
+from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import make_backend
 from pipeline.geometry.distances import closest_distances
 from pipeline.geometry.floor import floor_height, free_space, room_footprint
@@ -13,7 +14,7 @@ from pipeline.geometry.frames import observe_frames
 from pipeline.geometry.objects import scene_objects
 from pipeline.geometry.tracks import sample_track_points, view_overlap
 from pipeline.geometry.views import MeshRaycaster, scaled_camera, virtual_views
-from pipeline.geometry.visibility import PointOwners, first_appearance
+from pipeline.geometry.visibility import first_appearance
 from sources.scene import Scene
 
 
@@ -33,12 +34,11 @@ def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFa
     config = config or GeometryConfig()
     backend = make_backend(config.device)
     objects = scene_objects(scene)
-    owners = PointOwners.from_counts(np.array([o.n_points for o in objects], dtype=np.int64))
     track_points = sample_track_points(scene, config.track_points)
-    object_points = np.concatenate([o.points for o in objects]) if objects else np.zeros((0, 3), np.float32)
-    points = backend.asarray(np.concatenate([object_points, track_points]).astype(np.float32))
+    cloud = CulledCloud.build([o.points for o in objects], track_points)
+    points = backend.asarray(cloud.points)
 
-    observed = observe_frames(scene, config.max_frames, backend, points, owners, len(track_points))
+    observed = observe_frames(scene, config.max_frames, backend, points, cloud)
 
     floor_z = floor_height(scene.vertices, scene.floor_vertex_mask)
     footprint = room_footprint(scene.vertices) if floor_z is not None else None
@@ -55,8 +55,8 @@ def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFa
             camera,
             config.virtual_view_frames,
             backend,
-            points[: len(object_points)],
-            owners,
+            points,
+            cloud,
         )
 
     return SceneFacts(

@@ -1,7 +1,8 @@
 """Per-object reductions of one projection: the TAXONOMY "Visibility" rule and the per-frame measurements.
 
-All objects' points are projected at once, concatenated in object order with an `owner` index (sorted), so every
-per-object statistic is one bincount or one ufunc.reduceat over the hit points.
+All objects' points are projected at once (minus culled cubes, see culling.py), grouped by object with an `owner`
+index (sorted), so every per-object statistic is one bincount, one ufunc.reduceat or one partial sort per object
+over the in-frustum or hit points.
 """
 
 from __future__ import annotations
@@ -54,35 +55,40 @@ class ObjectSummary:
 OCCLUSION_GRID = (64, 48)
 
 
-def occluded_by_other(
-    owners: PointOwners, in_frustum: np.ndarray, cam: np.ndarray, image: Camera
-) -> np.ndarray:
-    """Per object: share of its in-frustum points whose grid cell's nearest point belongs to another object
-    and lies in front by more than the depth tolerance. Self-occlusion (an object's own front faces hiding its
-    back faces) does not count, which the plain visible/in-frustum ratio cannot tell apart."""
-    n = owners.n_objects
-    idx = np.flatnonzero(in_frustum)
-    if len(idx) == 0:
-        return np.zeros(n)
+def occluded_by_other(own: np.ndarray, uv: np.ndarray, z: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
+    """Per object: share of its in-frustum points (owners `own`, normalised image positions `uv`, depths `z`)
+    whose grid cell's nearest point belongs to another object and lies in front by more than the depth
+    tolerance. Self-occlusion (an object's own front faces hiding its back faces) does not count, which the
+    plain visible/in-frustum ratio cannot tell apart. Equal nearest depths: the lowest `rank` owns the cell."""
     width, height = OCCLUSION_GRID
-    uv = np.clip(normalised_uv(cam[idx].astype(np.float64), image), 0.0, 1.0 - 1e-9)
+    uv = np.clip(uv, 0.0, 1.0 - 1e-9)
     cell = (uv[:, 1] * height).astype(np.int64) * width + (uv[:, 0] * width).astype(np.int64)
-    z = cam[idx, 2].astype(np.float64)
-    order = np.lexsort((z, cell))
-    first = order[np.r_[True, cell[order][1:] != cell[order][:-1]]]
-    front_owner = np.full(width * height, -1, dtype=np.int64)
     front_z = np.full(width * height, np.inf)
-    front_owner[cell[first]] = owners.owner[idx[first]]
-    front_z[cell[first]] = z[first]
-    own = owners.owner[idx]
+    np.minimum.at(front_z, cell, z)  # unbuffered min per cell: no sort (numpy >= 1.25 makes this fast)
+    front = np.flatnonzero(z == front_z[cell])
+    if np.bincount(cell[front], minlength=1).max() > 1:  # equal nearest depths (rare): keep the lowest rank
+        first_rank = np.full(width * height, np.iinfo(np.int64).max)
+        np.minimum.at(first_rank, cell[front], rank[front])
+        front = front[rank[front] == first_rank[cell[front]]]  # one point per occupied cell
+    front_owner = np.full(width * height, -1, dtype=np.int64)
+    front_owner[cell[front]] = own[front]
     tolerance = np.maximum(DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL * z)
     hidden = (front_owner[cell] != own) & (front_z[cell] < z - tolerance)
-    inside = np.bincount(own, minlength=n)
-    return np.bincount(own, weights=hidden, minlength=n) / np.maximum(inside, 1)
+    return np.bincount(own[hidden], minlength=n) / np.maximum(np.bincount(own, minlength=n), 1)
 
 
 def visible_rule(hits: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return (hits > 0) & (hits >= np.maximum(MIN_VISIBLE_SHARE * counts, MIN_VISIBLE_POINTS))
+
+
+def group_medians(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Median of each contiguous group (one partial sort per group: O(n), the same values a full sort picks)."""
+    out = np.empty(len(starts))
+    for k, (start, size) in enumerate(zip(starts.tolist(), sizes.tolist(), strict=True)):
+        low, high = (size - 1) // 2, size // 2
+        part = np.partition(values[start : start + size], [low, high] if low != high else low)
+        out[k] = (part[low] + part[high]) / 2
+    return out
 
 
 def summarise(
@@ -91,41 +97,57 @@ def summarise(
     in_frustum: np.ndarray,
     cam: np.ndarray,
     image: Camera,
-    with_occlusion: bool = True,
+    full: bool = True,
+    rank: np.ndarray | None = None,
 ) -> ObjectSummary:
-    """Reduce per-point results (`cam`: camera coordinates) per object; image positions normalised to `image`."""
+    """Reduce per-point results (`cam`: camera coordinates; `hit` implies `in_frustum`, as `depth_test` gives)
+    per object; image positions normalised to `image`. `owners.owner` may cover a subset of the objects' points
+    (culled: the rest neither in frustum nor hit) while `owners.counts` counts all of them; `rank` orders the
+    points as the objects' original concatenation does (default: as given). `full=False` (virtual views)
+    computes only the visibility, fractions and mean position."""
     n = owners.n_objects
     safe_counts = np.maximum(owners.counts, 1)
-    hits = np.bincount(owners.owner, weights=hit, minlength=n)
-    inside = np.bincount(owners.owner, weights=in_frustum, minlength=n)
+    inside = np.flatnonzero(in_frustum)
+    own_in = np.take(owners.owner, inside)  # np.take: several times faster than fancy indexing here
+    hit_in = np.take(hit, inside)
+    hits = np.bincount(own_in[hit_in], minlength=n).astype(np.float64)
     summary = ObjectSummary(
         visible=visible_rule(hits, owners.counts),
         visible_fraction=hits / safe_counts,
-        in_frustum_fraction=inside / safe_counts,
+        in_frustum_fraction=np.bincount(own_in, minlength=n) / safe_counts,
         bbox=np.full((n, 4), np.nan),
         mean_uv=np.full((n, 2), np.nan),
         depth=np.full(n, np.nan),
         min_distance=np.full(n, np.nan),
-        occluded_by_other=(
-            occluded_by_other(owners, in_frustum, cam, image) if with_occlusion else np.zeros(n)
-        ),
+        occluded_by_other=np.zeros(n),
     )
-    if not hit.any():
+    cam_in = np.take(cam, inside if full else inside[hit_in], axis=0).astype(np.float64)
+    uv_in = normalised_uv(cam_in, image)  # once per point, shared by the occlusion grid and the hit stats
+    if full:
+        rank_in = inside if rank is None else rank[inside]
+        summary.occluded_by_other = occluded_by_other(own_in, uv_in, cam_in[:, 2], rank_in, n)
+        cam_hit, uv_hit = np.compress(hit_in, cam_in, axis=0), np.compress(hit_in, uv_in, axis=0)
+    else:
+        cam_hit, uv_hit = cam_in, uv_in
+    if len(cam_hit) == 0:
         return summary
-    owner = owners.owner[hit]
-    cam_hit = cam[hit].astype(np.float64)
-    uv_hit = np.clip(normalised_uv(cam_hit, image), 0.0, 1.0)
+    owner = own_in[hit_in]
+    uv_hit = np.clip(uv_hit, 0.0, 1.0)
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     ids = owner[starts]
     sizes = np.diff(np.r_[starts, len(owner)])
     for axis in (0, 1):
+        summary.mean_uv[ids, axis] = np.add.reduceat(uv_hit[:, axis], starts) / sizes
+    if not full:
+        return summary
+    for axis in (0, 1):
         summary.bbox[ids, axis] = np.minimum.reduceat(uv_hit[:, axis], starts)
         summary.bbox[ids, axis + 2] = np.maximum.reduceat(uv_hit[:, axis], starts)
-        summary.mean_uv[ids, axis] = np.add.reduceat(uv_hit[:, axis], starts) / sizes
-    summary.min_distance[ids] = np.minimum.reduceat(np.linalg.norm(cam_hit, axis=1), starts)
-    # Median z per object: sort by (owner, z); owner is already grouped, so group starts are unchanged.
-    z_sorted = cam_hit[np.lexsort((cam_hit[:, 2], owner)), 2]
-    summary.depth[ids] = (z_sorted[starts + (sizes - 1) // 2] + z_sorted[starts + sizes // 2]) / 2
+    # sqrt is monotonic: the min of the squared norms, then one sqrt per object (the same value as
+    # np.linalg.norm: its sum over the 3 axes runs in the same order)
+    squared = cam_hit[:, 0] * cam_hit[:, 0] + cam_hit[:, 1] * cam_hit[:, 1] + cam_hit[:, 2] * cam_hit[:, 2]
+    summary.min_distance[ids] = np.sqrt(np.minimum.reduceat(squared, starts))
+    summary.depth[ids] = group_medians(cam_hit[:, 2], starts, sizes)
     return summary
 
 

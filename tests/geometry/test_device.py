@@ -45,3 +45,20 @@ def test_cuda_facts_match_cpu_facts():
     assert np.nanmax(np.abs(cpu.visibility.depth - gpu.visibility.depth)) < 0.01
     assert np.abs(cpu.overlap - gpu.overlap).max() < 0.01
     assert (cpu.first_appearance == gpu.first_appearance).all()
+
+
+def test_the_cuda_code_path_gives_the_cpu_facts(monkeypatch):
+    """The whole stage (culling `take`, split kernel, partial raycasts) through Open3D tensors, on CPU:0."""
+    import pipeline.geometry.stage as stage
+
+    cpu = compute_facts(make_scene(), GeometryConfig(device="cpu", virtual_view_frames=4))
+    monkeypatch.setattr(stage, "make_backend", lambda device: Open3DBackend("CPU:0"))
+    other = compute_facts(make_scene(), GeometryConfig(device="cpu", virtual_view_frames=4))
+    assert np.abs(cpu.visibility.visible_fraction - other.visibility.visible_fraction).max() < 0.01
+    assert (cpu.visibility.visible == other.visibility.visible).all()
+    assert np.nanmax(np.abs(cpu.visibility.depth - other.visibility.depth)) < 0.01
+    assert np.abs(cpu.visibility.occluded_by_other - other.visibility.occluded_by_other).max() < 0.01
+    assert np.abs(cpu.overlap - other.overlap).max() < 0.01
+    assert {p: {y: [o for o, _, _ in v] for y, v in t.items()} for p, t in cpu.virtual_views.items()} == {
+        p: {y: [o for o, _, _ in v] for y, v in t.items()} for p, t in other.virtual_views.items()
+    }
