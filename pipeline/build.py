@@ -119,7 +119,13 @@ def _run_tasks(
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            # "local": a fresh instance even when another Ray runs on this machine (never join one by accident)
+            ray.init(
+                address="local",
+                num_cpus=workers or os.cpu_count() or 1,
+                include_dashboard=False,
+                log_to_driver=False,
+            )
     try:
         has_gpu = ray.cluster_resources().get("GPU", 0) > 0
         task = ray.remote(_remote_scene)
