@@ -22,11 +22,11 @@ def real_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two small demo scenes in ScanNet v2 layout, written once per test session."""
+    """Three small demo scenes in ScanNet v2 layout (enough for every subtask), written once per session."""
     from sources.demo import make_demo
 
     root = tmp_path_factory.mktemp("demo")
-    make_demo(root, scenes=2, seed=0, frames=40, vertices=20000)
+    make_demo(root, scenes=3, seed=0, frames=40, vertices=20000)
     return root
 
 
