@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -118,3 +120,37 @@ def test_missing_frame_is_reported_not_linked(tmp_path: Path) -> None:
     assert not [src for src in parsed.images if src.startswith("frames/")]
     assert "missing frame synth/scene0000_00/000000.jpg" in page.read_text(encoding="utf-8")
     assert "blind.png" not in parsed.images  # no audit run
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium here (apt-get install chromium)")
+def test_report_renders_in_a_real_headless_browser(corpus: Path, tmp_path: Path) -> None:
+    page = report(corpus)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert dom.returncode == 0, dom.stderr[-500:]
+    assert dom.stdout.count("<img") >= 3 and "Shortcut audit" in dom.stdout  # the browser parsed the page
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    image = cv2.imread(str(shot))
+    assert image is not None and image.shape[:2] == (1600, 1200)
+    assert image.std() > 10  # something was drawn, not a blank page
