@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from itertools import permutations
+from itertools import combinations, permutations
 
 import numpy as np
 
@@ -24,11 +24,15 @@ BORDER_MARGIN_REL, BORDER_MARGIN_M = (
     0.1,
     0.15,
 )  # centroid this far (share of a cell, and metres) from inner borders
+MAP_OBJECTS = (3, 4)  # objects per map question
+MAP_MAX_SUBSETS = 2000  # candidate subsets considered per scene (C(40, 4) would be 91 390)
 AXIS_MAX_DEG = 30.0  # first frame's view direction within this of a room axis (15 deg clear of the diagonal)
 # occlusion: the answer has >= 30 % of its in-view points behind ANOTHER object (geometry's occluded_by_other,
-# which excludes self-occlusion); distractors have <= 5 % hidden and are not cut off by the image border
+# which excludes self-occlusion); distractor labels have <= 5 % hidden and >= 70 % inside the image (a
+# deeper border cut could be read as "partly hidden"; 80 % left most real views with fewer than 2 distractors)
 OCCLUDED_MIN_HIDDEN, OCCLUDED_MIN_IN_FRUSTUM = 0.3, 0.5
-CLEAR_MAX_HIDDEN, CLEAR_MIN_IN_FRUSTUM = 0.05, 0.8
+CLEAR_MAX_HIDDEN, CLEAR_MIN_IN_FRUSTUM = 0.05, 0.7
+OCCLUSION_MIN_DISTRACTORS = 2  # options: the answer and 2-3 labels
 OCCLUDER_MIN_OVERLAP, OCCLUDER_MIN_DEPTH_GAP_M = (
     0.1,
     0.1,
@@ -224,16 +228,12 @@ def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     eligible = sorted(cells)
     if len(eligible) < 3:
         return
-    tried: set[frozenset[int]] = set()
-    for _ in range(ATTEMPTS * 8):
-        k = min(int(ctx.rng.integers(3, 5)), len(eligible))
-        chosen = [int(x) for x in ctx.rng.choice(eligible, size=k, replace=False)]
-        if frozenset(chosen) in tried:
-            continue
-        tried.add(frozenset(chosen))
+    for subset in _map_subsets(eligible, ctx):
+        chosen = ctx.shuffled(subset)  # mention order is random (guard 4)
+        k = len(chosen)
         if len({cells[o] for o in chosen}) < k:  # filter: objects in distinct cells
             continue
-        names = [facts.objects[o].label for o in chosen]  # chosen is already in shuffled order (guard 4)
+        names = [facts.objects[o].label for o in chosen]
         truth = [cells[o] for o in chosen]
         distractors = _map_distractors(ctx, truth)
         if len(distractors) < 3:
@@ -254,6 +254,15 @@ def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             },
             balance_key=cell_name(*truth[0]),
         )
+
+
+def _map_subsets(eligible: list[int], ctx: GenContext) -> list[tuple[int, ...]]:
+    """Every 3- and 4-object subset of the eligible objects, in random order, at most MAP_MAX_SUBSETS of them
+    (drawn without replacement): distinct subsets make distinct questions, and a scene with few eligible objects
+    still gets all of its candidates (64 random draws left most of them untried)."""
+    subsets = [c for k in MAP_OBJECTS for c in combinations(eligible, k)]
+    order = ctx.rng.permutation(len(subsets))[:MAP_MAX_SUBSETS]
+    return [subsets[i] for i in order]
 
 
 def _grid_coord(value: float, rng: tuple[float, float], size: float) -> int | None:
@@ -303,22 +312,22 @@ def _map_distractors(ctx: GenContext, truth: list[tuple[int, int]]) -> list[list
 
 @rule("occlusion")
 def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    """The answer is a single-instance object with >= 30 % of its in-view points behind ANOTHER object (and an
+    occluder whose box overlaps it, nearer to the camera). Distractors are labels that are plainly NOT partly
+    hidden in that image: at least one instance visible, and every instance the image shows any part of is
+    visible, <= 5 % hidden and not cut off by the border. Such a label is unambiguously wrong whatever its
+    instance count, so distractors need not be single-instance (the answer, named by its label, must be)."""
     vis = facts.visibility
     if vis.occluded_by_other is None:
         return
     hidden = vis.occluded_by_other
     singles = facts.single_instance()
     nameable = [i for i, o in enumerate(facts.objects) if o.nameable]
+    groups = label_instances(facts)
     for f in ctx.shuffled(range(len(facts.frames))):
         if not np.isfinite(facts.frames[f].pose).all():
             continue
-        clear = [
-            o
-            for o in singles
-            if vis.visible[f, o]
-            and hidden[f, o] <= CLEAR_MAX_HIDDEN
-            and vis.in_frustum_fraction[f, o] >= CLEAR_MIN_IN_FRUSTUM
-        ]
+        clear = _clear_labels(facts, f, groups)
         for a in ctx.shuffled(singles):
             if not (
                 vis.visible[f, a]
@@ -331,15 +340,16 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 occluder is None
             ):  # the hidden part must be hidden behind something, not just off the depth map
                 continue
-            others = [o for o in clear if facts.objects[o].label != facts.objects[a].label]
-            if len(others) < 2:
+            others = [lab for lab in clear if lab != facts.objects[a].label]
+            if len(others) < OCCLUSION_MIN_DISTRACTORS:
                 continue
             distractors = ctx.shuffled(others)[:3]
+            shown = [o for lab in distractors for o in groups[lab] if vis.visible[f, o]]
             yield Draft(
                 question=ctx.template(OCCLUSION_TEMPLATES),
                 frames=[f],
-                objects=[a, *distractors],
-                choices=[facts.objects[o].label for o in [a, *distractors]],
+                objects=[a, *shown],
+                choices=[facts.objects[a].label, *distractors],
                 extra={
                     "visible_fraction": float(vis.visible_fraction[f, a]),
                     "in_frustum_fraction": float(vis.in_frustum_fraction[f, a]),
@@ -348,7 +358,8 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                         "instance_id": facts.objects[occluder].instance_id,
                         "label": facts.objects[occluder].label,
                     },
-                    "distractor_hidden": [float(hidden[f, o]) for o in distractors],
+                    # per distractor label, the most hidden of its instances in the image
+                    "distractor_hidden": [float(clear[lab]) for lab in distractors],
                     "margins": {
                         "answer_min_hidden": OCCLUDED_MIN_HIDDEN,
                         "answer_min_in_frustum": OCCLUDED_MIN_IN_FRUSTUM,
@@ -358,6 +369,27 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 },
                 balance_key=facts.objects[a].label,
             )
+
+
+def _clear_labels(facts: SceneFacts, f: int, groups: dict[str, list[int]]) -> dict[str, float]:
+    """Labels plainly not partly hidden in frame f -> the largest hidden share among their instances. A label
+    qualifies when an instance is visible and EVERY instance with any point in the image is visible, at most 5 %
+    hidden behind another object and at least CLEAR_MIN_IN_FRUSTUM inside the image (an instance cut off by
+    the border, or hidden entirely, could be read as "partly hidden")."""
+    vis = facts.visibility
+    hidden = vis.occluded_by_other
+    assert hidden is not None
+    out: dict[str, float] = {}
+    for label, inst in groups.items():
+        in_image = [o for o in inst if vis.in_frustum_fraction[f, o] > 0 or vis.visible[f, o]]
+        if in_image and all(
+            vis.visible[f, o]
+            and hidden[f, o] <= CLEAR_MAX_HIDDEN
+            and vis.in_frustum_fraction[f, o] >= CLEAR_MIN_IN_FRUSTUM
+            for o in in_image
+        ):
+            out[label] = max(float(hidden[f, o]) for o in in_image)
+    return out
 
 
 def _occluder(facts: SceneFacts, f: int, a: int, candidates: list[int]) -> int | None:

@@ -134,19 +134,41 @@ def test_cognitive_map_skips_objects_on_a_cell_border():
     assert run(facts, "cognitive_map") == []
 
 
+def test_cognitive_map_asks_every_subset_once_and_still_skips_shared_cells():
+    # eight objects in eight distinct cells of the 6 m room, a ninth ("vase") in the bed's cell: every 3- and
+    # 4-subset is a candidate (C(9,3) + C(9,4) = 210); those holding both bed and vase share a cell and are
+    # skipped (7 + 21 = 28). 64 random draws used to leave most of the 182 good ones untried.
+    centres = {"bed": (1, 1), "sofa": (3, 1), "desk": (5, 1), "tv": (1, 3), "lamp": (5, 3)}
+    centres |= {"sink": (1, 5), "door": (3, 5), "plant": (5, 5), "vase": (1.3, 1.2)}
+    facts = map_scene(centres)
+    samples = run(facts, "cognitive_map", quota=400)
+    subsets = [frozenset(o["label"] for o in s["facts"]["objects"]) for s in samples]
+    assert len(samples) == len(set(subsets)) == 182
+    assert not any({"bed", "vase"} <= sub for sub in subsets)
+    assert len({s["question"] for s in samples}) == 182  # no question asked twice
+    for s in samples:
+        assert len({o[3:] for o in s["options"]}) == 4
+
+
 # --- occlusion -----------------------------------------------------------------------------------------------
 
 
-def occlusion_scene(chair_ratio: float = 0.3, table_depth: float = 2.0, sofa_hidden: float = 0.0):
-    labels = ["chair", "table", "lamp", "tv", "sofa"]
+def occlusion_scene(
+    chair_ratio: float = 0.3,
+    table_depth: float = 2.0,
+    sofa_hidden: float = 0.0,
+    labels: tuple[str, ...] = ("chair", "table", "lamp", "tv", "sofa"),
+    in_frustum: tuple[float, ...] = (0.9, 1.0, 1.0, 1.0, 1.0),
+    hidden: tuple[float, float] = (0.01, 0.02),  # lamp's and tv's share hidden behind another object
+):
     objects = [box_object(i + 1, lab, (i, 2, 0.4), (0.4, 0.4, 0.8)) for i, lab in enumerate(labels)]
     vis = empty_visibility(1, 5)
     vis.visible[0] = True
-    vis.in_frustum_fraction[0] = [0.9, 1.0, 1.0, 1.0, 1.0]
+    vis.in_frustum_fraction[0] = in_frustum
     vis.visible_fraction[0] = [0.9 * chair_ratio, 0.95, 0.95, 0.92, 0.99]
     vis.depth[0] = [3.0, table_depth, 2.5, 3.5, 4.0]
     # share of in-view points behind another object (self-occluded back faces excluded)
-    vis.occluded_by_other = np.array([[1 - chair_ratio, 0.0, 0.01, 0.02, sofa_hidden]])
+    vis.occluded_by_other = np.array([[1 - chair_ratio, 0.0, *hidden, sofa_hidden]])
     vis.bbox[0] = [
         [0.40, 0.40, 0.60, 0.70],  # chair, behind the table
         [0.35, 0.55, 0.65, 0.90],  # table, covers the chair's lower half
@@ -183,6 +205,29 @@ def test_occlusion_needs_the_occlusion_measure():
 def test_occlusion_skips_without_a_clear_margin_or_an_occluder():
     assert run(occlusion_scene(chair_ratio=0.8), "occlusion") == []  # only 20 % of the in-view part hidden
     assert run(occlusion_scene(table_depth=3.5), "occlusion") == []  # the table is behind the chair
+
+
+def test_occlusion_distractor_labels_may_have_several_instances_if_all_are_clear():
+    # lamp and tv become two lamps; the sofa is 20 % hidden: only "table" is a single-instance clear label,
+    # but both lamps are fully clear, so "lamp" is plainly wrong and completes the options
+    two_lamps = ("chair", "table", "lamp", "lamp", "sofa")
+    samples = run(occlusion_scene(sofa_hidden=0.2, labels=two_lamps), "occlusion")
+    assert len(samples) == 1
+    assert correct_text(samples[0]) == "chair"
+    assert sorted(o[3:] for o in samples[0]["options"]) == ["chair", "lamp", "table"]
+    # one lamp 20 % hidden: "lamp" is no longer clearly wrong, one distractor is left -> skipped
+    assert run(occlusion_scene(sofa_hidden=0.2, labels=two_lamps, hidden=(0.01, 0.2)), "occlusion") == []
+    # one lamp mostly cut off by the image border: it could read as "partly hidden" -> skipped
+    cut = (0.9, 1.0, 1.0, 0.4, 1.0)
+    assert run(occlusion_scene(sofa_hidden=0.2, labels=two_lamps, in_frustum=cut), "occlusion") == []
+
+
+def test_occlusion_distractors_may_be_slightly_cut_by_the_border():
+    # lamp 75 % and tv 72 % inside the image (>= 70 %): still clear distractors; at 60 % they are not
+    samples = run(occlusion_scene(in_frustum=(0.9, 1.0, 0.75, 0.72, 1.0)), "occlusion")
+    assert len(samples) == 1 and len(samples[0]["options"]) == 4
+    samples = run(occlusion_scene(sofa_hidden=0.2, in_frustum=(0.9, 1.0, 0.6, 0.6, 1.0)), "occlusion")
+    assert samples == []  # only the table is left
 
 
 # --- frame_order ---------------------------------------------------------------------------------------------

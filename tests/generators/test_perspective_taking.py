@@ -486,3 +486,12 @@ def test_camera_motion_asks_a_pair_in_the_order_of_its_scarcer_label():
     for s in samples:
         a, b = s["facts"]["frames"]
         assert correct(s) == ("forward" if b > a else "backward")
+
+
+def test_geometry_renders_virtual_views_from_every_kept_frame():
+    # hypothetical_rotation's candidates are (frame, turn) pairs: 24 of 64 frames starved it (~13 of 100 per
+    # demo scene); turned views from every kept frame double the yield
+    from pipeline.geometry import GeometryConfig
+
+    config = GeometryConfig()
+    assert config.virtual_view_frames >= config.max_frames
