@@ -488,10 +488,11 @@ def test_camera_motion_asks_a_pair_in_the_order_of_its_scarcer_label():
         assert correct(s) == ("forward" if b > a else "backward")
 
 
-def test_geometry_renders_virtual_views_from_every_kept_frame():
+def test_geometry_renders_virtual_views_from_half_the_kept_frames():
     # hypothetical_rotation's candidates are (frame, turn) pairs: 24 of 64 frames starved it (~13 of 100 per
-    # demo scene); turned views from every kept frame double the yield
+    # demo scene); every kept frame doubles the yield but costs +35 % geometry time, so half of them is the
+    # default (make bench keeps the build within 3x the read-only floor)
     from pipeline.geometry import GeometryConfig
 
     config = GeometryConfig()
-    assert config.virtual_view_frames >= config.max_frames
+    assert config.virtual_view_frames >= config.max_frames // 2
