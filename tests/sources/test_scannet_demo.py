@@ -1,20 +1,18 @@
-"""The reader on the demo writer's scenes (sources.demo.make_demo), when that writer exists."""
+"""The reader on the demo writer's scenes (sources.demo.make_demo)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-import pytest
 
 from sources.scannet import ReaderOptions, list_scenes, read_scene
 
 
-def test_demo_scenes_read_cleanly(request: pytest.FixtureRequest) -> None:
-    demo = pytest.importorskip("sources.demo")
-    if not hasattr(demo, "make_demo"):
-        pytest.skip("sources.demo.make_demo not written yet")
-    root = request.getfixturevalue("demo_root")
+def test_demo_scenes_read_cleanly(demo_root: Path) -> None:
+    root = demo_root
     scenes = list_scenes(root)
-    assert len(scenes) == 2
+    assert scenes == [f"scene{9000 + i:04d}_00" for i in range(3)]  # the conftest demo: 3 rooms
     for scene_id in scenes:
         scene = read_scene(root, scene_id, ReaderOptions(max_frames=5))
         ids = {o.instance_id for o in scene.objects}
