@@ -37,6 +37,13 @@ class Camera:
     def matrix(self) -> np.ndarray:
         return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], dtype=np.float64)
 
+    def scaled_to(self, width: int, height: int) -> Camera:
+        """Same field of view at another resolution (OpenCV pixel centres: c' = (c + 0.5) * s - 0.5)."""
+        sx, sy = width / self.width, height / self.height
+        return Camera(
+            self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5, width, height
+        )
+
 
 @dataclass(frozen=True)
 class FrameRef:

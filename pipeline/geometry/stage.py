@@ -13,7 +13,7 @@ from pipeline.geometry.floor import floor_height, free_space, room_footprint
 from pipeline.geometry.frames import observe_frames
 from pipeline.geometry.objects import scene_objects
 from pipeline.geometry.tracks import sample_track_points, view_overlap
-from pipeline.geometry.views import MeshRaycaster, scaled_camera, virtual_views
+from pipeline.geometry.views import MeshRaycaster, virtual_views
 from pipeline.geometry.visibility import first_appearance
 from sources.scene import Scene
 
@@ -48,7 +48,7 @@ def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFa
     if observed.frames and config.virtual_view_frames > 0 and len(scene.faces) and objects:
         raycaster = MeshRaycaster(scene.vertices, scene.faces, config.threads)
         width, height = config.virtual_view_size
-        camera = scaled_camera(scene.depth_camera, width, height)
+        camera = scene.depth_camera.scaled_to(width, height)
         views = virtual_views(
             raycaster,
             observed.frames,

@@ -31,19 +31,6 @@ def turned_pose(pose: np.ndarray, yaw_deg: float) -> np.ndarray:
     return turned
 
 
-def scaled_camera(camera: Camera, width: int, height: int) -> Camera:
-    """Same field of view at another resolution (OpenCV pixel centres: c' = (c + 0.5) * s - 0.5)."""
-    sx, sy = width / camera.width, height / camera.height
-    return Camera(
-        camera.fx * sx,
-        camera.fy * sy,
-        (camera.cx + 0.5) * sx - 0.5,
-        (camera.cy + 0.5) * sy - 0.5,
-        width,
-        height,
-    )
-
-
 def pinhole_rays(pose: np.ndarray, camera: Camera, pixels: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 6) float32 rays, one through each pixel centre, or (K, 6) for the row-major `pixels` only;
     directions have camera z = 1, so t_hit is depth. Elementwise, so a pixel's ray is the same in either form."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from .labels import write_label_tsv
 from .mesh import build_mesh
-from .render import Intrinsics
+from .render import demo_camera
 from .rooms import make_room
 from .scene_writer import random_alignment, write_scene
 from .trajectory import camera_walk
@@ -43,7 +43,7 @@ def make_demo(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     write_label_tsv(root / "scannetv2-labels.combined.tsv")
-    depth_cam, color_cam = Intrinsics.for_size(*depth_size), Intrinsics.for_size(*color_size)
+    depth_cam, color_cam = demo_camera(*depth_size), demo_camera(*color_size)
     ids = []
     for i in range(scenes):
         scene_id = demo_scene_id(i)

@@ -8,11 +8,12 @@ simple (fixed-light) shading; large colour images are cast at a reduced size and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import open3d as o3d
+
+from sources.scene import Camera
 
 from .mesh import SceneMesh
 
@@ -22,36 +23,23 @@ LIGHT = np.array([0.3, 0.5, 1.0]) / np.linalg.norm([0.3, 0.5, 1.0])
 BACKGROUND = np.array([40.0, 40.0, 45.0])  # RGB where no surface is hit (no ceiling)
 
 
-@dataclass(frozen=True)
-class Intrinsics:
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
+def demo_camera(width: int, height: int) -> Camera:
+    """A pinhole camera of the demo's horizontal field of view at this resolution."""
+    f = (width / 2) / math.tan(math.radians(HFOV_DEG) / 2)
+    return Camera(f, f, (width - 1) / 2, (height - 1) / 2, width, height)
 
-    @classmethod
-    def for_size(cls, width: int, height: int) -> Intrinsics:
-        f = (width / 2) / math.tan(math.radians(HFOV_DEG) / 2)
-        return cls(f, f, (width - 1) / 2, (height - 1) / 2, width, height)
 
-    def scaled(self, s: float) -> Intrinsics:
-        w, h = max(1, round(self.width * s)), max(1, round(self.height * s))
-        sx, sy = w / self.width, h / self.height
-        return Intrinsics(
-            self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5, w, h
-        )
+def matrix4(cam: Camera) -> np.ndarray:
+    """The 4x4 intrinsic matrix ScanNet's intrinsic_*.txt files hold."""
+    m = np.eye(4)
+    m[:3, :3] = cam.matrix
+    return m
 
-    def matrix4(self) -> np.ndarray:
-        m = np.eye(4)
-        m[0, 0], m[1, 1], m[0, 2], m[1, 2] = self.fx, self.fy, self.cx, self.cy
-        return m
 
-    def directions(self) -> np.ndarray:
-        """(H, W, 3) camera-frame ray directions with z = 1."""
-        u, v = np.meshgrid(np.arange(self.width), np.arange(self.height))
-        return np.stack([(u - self.cx) / self.fx, (v - self.cy) / self.fy, np.ones(u.shape)], -1)
+def ray_directions(cam: Camera) -> np.ndarray:
+    """(H, W, 3) camera-frame ray directions with z = 1."""
+    u, v = np.meshgrid(np.arange(cam.width), np.arange(cam.height))
+    return np.stack([(u - cam.cx) / cam.fx, (v - cam.cy) / cam.fy, np.ones(u.shape)], -1)
 
 
 class Renderer:
@@ -71,11 +59,11 @@ class Renderer:
         table = np.vstack([rgb, BACKGROUND])[:, ::-1]
         self.bgr_table = np.clip(np.round(table), 0, 255).astype(np.uint8)
         self.background = len(mesh.faces)
-        self._dirs: dict[Intrinsics, np.ndarray] = {}
+        self._dirs: dict[Camera, np.ndarray] = {}
 
-    def _cast(self, cam: Intrinsics, pose: np.ndarray) -> dict[str, o3d.core.Tensor]:
+    def _cast(self, cam: Camera, pose: np.ndarray) -> dict[str, o3d.core.Tensor]:
         if cam not in self._dirs:  # [direction, 1] per pixel, so one matrix product builds all rays
-            dirs = cam.directions().reshape(-1, 3)
+            dirs = ray_directions(cam).reshape(-1, 3)
             self._dirs[cam] = np.hstack([dirs, np.ones((len(dirs), 1))]).astype(np.float32)
         to_rays = np.zeros((4, 6), dtype=np.float32)
         to_rays[:3, 3:] = pose[:3, :3].T
@@ -83,15 +71,19 @@ class Renderer:
         rays = (self._dirs[cam] @ to_rays).reshape(cam.height, cam.width, 6)
         return self.scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=self.nthreads)
 
-    def depth_mm(self, cam: Intrinsics, pose: np.ndarray) -> np.ndarray:
+    def depth_mm(self, cam: Camera, pose: np.ndarray) -> np.ndarray:
         """uint16 millimetres, 0 where no surface is hit."""
         depth = self._cast(cam, pose)["t_hit"].numpy() * np.float32(1000.0)
         depth[~np.isfinite(depth)] = 0.0
         return np.clip(np.rint(depth), 0, 65535).astype(np.uint16)
 
-    def color_bgr(self, cam: Intrinsics, pose: np.ndarray) -> np.ndarray:
+    def color_bgr(self, cam: Camera, pose: np.ndarray) -> np.ndarray:
         scale = min(1.0, math.sqrt(MAX_COLOR_RAYS / (cam.width * cam.height)))
-        small = cam.scaled(scale) if scale < 1.0 else cam
+        small = (
+            cam.scaled_to(max(1, round(cam.width * scale)), max(1, round(cam.height * scale)))
+            if scale < 1.0
+            else cam
+        )
         prim = self._cast(small, pose)["primitive_ids"].numpy()
         bgr = self.bgr_table[np.minimum(prim, self.background)]  # a miss is INVALID_ID (max uint32)
         if small is not cam:

@@ -13,10 +13,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sources.scene import Camera
+
 from .files import format_matrix, write_aggregation, write_json, write_meta_txt, write_ply, write_segs
 from .labels import label_row
 from .mesh import SceneMesh
-from .render import Intrinsics, Renderer
+from .render import Renderer, matrix4
 from .rooms import Room
 
 FRAME_STEP = 15  # exported every 15th frame of a 30 Hz stream: consecutive demo frames are 0.5 s apart
@@ -44,8 +46,8 @@ def write_scene(
     mesh: SceneMesh,
     poses: list[np.ndarray],
     align: np.ndarray,
-    depth_cam: Intrinsics,
-    color_cam: Intrinsics,
+    depth_cam: Camera,
+    color_cam: Camera,
     progress: Callable[[str], None] | None = None,
 ) -> None:
     scene_dir.mkdir(parents=True, exist_ok=True)
@@ -85,9 +87,7 @@ def _write_annotation(scene_dir: Path, scene_id: str, mesh: SceneMesh, unalign: 
     return object_ids
 
 
-def _write_meta(
-    path: Path, room: Room, align: np.ndarray, depth: Intrinsics, color: Intrinsics, frames: int
-) -> None:
+def _write_meta(path: Path, room: Room, align: np.ndarray, depth: Camera, color: Camera, frames: int) -> None:
     stream_frames = (frames - 1) * FRAME_STEP + 1 if frames else 0
     values = {
         "axisAlignment": " ".join(f"{float(x):.6f}" for x in align.reshape(-1)),
@@ -164,15 +164,15 @@ def _write_frames(
     mesh: SceneMesh,
     poses: list[np.ndarray],
     unalign: np.ndarray,
-    depth_cam: Intrinsics,
-    color_cam: Intrinsics,
+    depth_cam: Camera,
+    color_cam: Camera,
     progress: Callable[[str], None],
 ) -> None:
     for sub in ("color", "depth", "pose", "intrinsic"):
         (scene_dir / sub).mkdir(exist_ok=True)
     intr = scene_dir / "intrinsic"
-    (intr / "intrinsic_color.txt").write_text(format_matrix(color_cam.matrix4()))
-    (intr / "intrinsic_depth.txt").write_text(format_matrix(depth_cam.matrix4()))
+    (intr / "intrinsic_color.txt").write_text(format_matrix(matrix4(color_cam)))
+    (intr / "intrinsic_depth.txt").write_text(format_matrix(matrix4(depth_cam)))
     (intr / "extrinsic_color.txt").write_text(format_matrix(np.eye(4)))
     (intr / "extrinsic_depth.txt").write_text(format_matrix(np.eye(4)))
 

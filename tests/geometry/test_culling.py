@@ -17,7 +17,7 @@ from pipeline.geometry.projection import (
     normalised_uv,
     world_to_camera,
 )
-from pipeline.geometry.views import TURNS_DEG, MeshRaycaster, scaled_camera, turned_pose
+from pipeline.geometry.views import TURNS_DEG, MeshRaycaster, turned_pose
 from pipeline.geometry.visibility import MIN_VISIBLE_POINTS, MIN_VISIBLE_SHARE, OCCLUSION_GRID
 from tests.geometry.synthetic import make_scene
 
@@ -100,7 +100,7 @@ def test_virtual_views_equal_a_full_raycast(scene_and_facts):
     point_sets = [o.points for o in scene_objects(scene)]
     points = np.concatenate(point_sets)
     raycaster = MeshRaycaster(scene.vertices, scene.faces)
-    camera = scaled_camera(scene.depth_camera, *GeometryConfig().virtual_view_size)
+    camera = scene.depth_camera.scaled_to(*GeometryConfig().virtual_view_size)
     assert facts.virtual_views
     for position, turns in facts.virtual_views.items():
         for yaw in TURNS_DEG:
