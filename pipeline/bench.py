@@ -19,6 +19,18 @@ import cv2
 import numpy as np
 
 
+def demo_code_digest() -> str:
+    """Changes whenever the demo writer's code changes, so stale benchmark scenes are rewritten."""
+    import hashlib
+
+    import sources.demo
+
+    h = hashlib.sha256()
+    for path in sorted(Path(sources.demo.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def read_everything(scene_dir: str) -> int:
     """Decode every input file of one scene once; returns bytes read (the I/O + decode floor)."""
     total = 0
@@ -53,7 +65,7 @@ def main() -> None:
     from pipeline.config import BuildConfig
     from sources.demo import make_demo
 
-    marker = args.data / f".bench-{args.scenes}-{args.frames}-{args.vertices}"
+    marker = args.data / f".bench-{args.scenes}-{args.frames}-{args.vertices}-{demo_code_digest()}"
     if not marker.exists():
         shutil.rmtree(args.data, ignore_errors=True)
         print(
