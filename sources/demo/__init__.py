@@ -16,9 +16,10 @@ from .mesh import build_mesh
 from .render import demo_camera
 from .rooms import make_room
 from .scene_writer import random_alignment, write_scene
+from .stream import RGBD_LAYOUTS
 from .trajectory import camera_walk
 
-__all__ = ["make_demo", "demo_scene_id"]
+__all__ = ["RGBD_LAYOUTS", "make_demo", "demo_scene_id"]
 
 
 def demo_scene_id(index: int) -> str:
@@ -34,12 +35,16 @@ def make_demo(
     depth_size: tuple[int, int] = (320, 240),
     color_size: tuple[int, int] = (640, 480),
     progress: Callable[[str], None] | None = None,
+    rgbd: str = "export",
 ) -> list[str]:
     """Write `scenes` demo scenes under `root` (scannetv2-labels.combined.tsv + scans/<id>/...); returns their ids.
 
     Sizes are (width, height). Each scene holds `frames` RGB-D frames (indices 0, 15, 30, ...) and a mesh of about
-    `vertices` vertices.
+    `vertices` vertices. `rgbd` says how the RGB-D stream is stored: "export" (color/ depth/ pose/ intrinsic/
+    folders), "sens" (only `<scene>.sens`, whose frame positions are the same source indices) or "both".
     """
+    if rgbd not in RGBD_LAYOUTS:
+        raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     write_label_tsv(root / "scannetv2-labels.combined.tsv")
@@ -54,7 +59,16 @@ def make_demo(
         poses = camera_walk(room, frames, np.random.default_rng([seed, i, 2]))
         align = random_alignment(np.random.default_rng([seed, i, 3]))
         write_scene(
-            root / "scans" / scene_id, scene_id, room, mesh, poses, align, depth_cam, color_cam, progress
+            root / "scans" / scene_id,
+            scene_id,
+            room,
+            mesh,
+            poses,
+            align,
+            depth_cam,
+            color_cam,
+            progress,
+            rgbd,
         )
         ids.append(scene_id)
     return ids

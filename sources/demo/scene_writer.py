@@ -1,4 +1,6 @@
-"""One demo scene on disk in the ScanNet v2 export layout, plus `demo_truth.json` (what is known by construction).
+"""One demo scene on disk in the ScanNet v2 layout, plus `demo_truth.json` (what is known by construction).
+
+The RGB-D stream goes to the export folders, a `.sens`, or both (`stream.write_stream`).
 
 The room is built in the aligned frame; mesh and poses are written in the unaligned frame (inverse(axisAlignment)
 applied), so a reader that applies axisAlignment recovers the aligned geometry.
@@ -10,19 +12,15 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from sources.scene import Camera
 
-from .files import format_matrix, write_aggregation, write_json, write_meta_txt, write_ply, write_segs
+from .files import write_aggregation, write_json, write_meta_txt, write_ply, write_segs
 from .labels import label_row
 from .mesh import SceneMesh
-from .render import Renderer, matrix4
 from .rooms import Room
-
-FRAME_STEP = 15  # exported every 15th frame of a 30 Hz stream: consecutive demo frames are 0.5 s apart
-JPEG_QUALITY = 90
+from .stream import FRAME_STEP, RGBD_LAYOUTS, write_stream
 
 
 def random_alignment(rng: np.random.Generator) -> np.ndarray:
@@ -49,7 +47,11 @@ def write_scene(
     depth_cam: Camera,
     color_cam: Camera,
     progress: Callable[[str], None] | None = None,
+    rgbd: str = "export",
 ) -> None:
+    """`rgbd`: "export" (color/ depth/ pose/ intrinsic/), "sens" (`<scene>.sens` only) or "both"."""
+    if rgbd not in RGBD_LAYOUTS:  # before any file is written
+        raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
     scene_dir.mkdir(parents=True, exist_ok=True)
     unalign = np.linalg.inv(align)
     object_ids = _write_annotation(scene_dir, scene_id, mesh, unalign)
@@ -60,7 +62,7 @@ def write_scene(
         if progress is not None:
             progress(f"{scene_id}: {message}")
 
-    _write_frames(scene_dir, mesh, poses, unalign, depth_cam, color_cam, report)
+    write_stream(scene_dir, scene_id, mesh, poses, unalign, depth_cam, color_cam, report, rgbd)
 
 
 def _write_annotation(scene_dir: Path, scene_id: str, mesh: SceneMesh, unalign: np.ndarray) -> dict[int, int]:
@@ -157,34 +159,3 @@ def _write_truth(
             "frame_indices": [k * FRAME_STEP for k in range(frames)],
         },
     )
-
-
-def _write_frames(
-    scene_dir: Path,
-    mesh: SceneMesh,
-    poses: list[np.ndarray],
-    unalign: np.ndarray,
-    depth_cam: Camera,
-    color_cam: Camera,
-    progress: Callable[[str], None],
-) -> None:
-    for sub in ("color", "depth", "pose", "intrinsic"):
-        (scene_dir / sub).mkdir(exist_ok=True)
-    intr = scene_dir / "intrinsic"
-    (intr / "intrinsic_color.txt").write_text(format_matrix(matrix4(color_cam)))
-    (intr / "intrinsic_depth.txt").write_text(format_matrix(matrix4(depth_cam)))
-    (intr / "extrinsic_color.txt").write_text(format_matrix(np.eye(4)))
-    (intr / "extrinsic_depth.txt").write_text(format_matrix(np.eye(4)))
-
-    renderer = Renderer(mesh)
-    report_every = max(1, len(poses) // 4)
-    for k, pose in enumerate(poses):
-        index = k * FRAME_STEP
-        depth = renderer.depth_mm(depth_cam, pose)
-        color = renderer.color_bgr(color_cam, pose)
-        (scene_dir / "depth" / f"{index}.png").write_bytes(cv2.imencode(".png", depth)[1].tobytes())
-        jpeg = cv2.imencode(".jpg", color, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
-        (scene_dir / "color" / f"{index}.jpg").write_bytes(jpeg.tobytes())
-        (scene_dir / "pose" / f"{index}.txt").write_text(format_matrix(unalign @ pose))
-        if (k + 1) % report_every == 0 or k + 1 == len(poses):
-            progress(f"frames {k + 1}/{len(poses)}")
