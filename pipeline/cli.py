@@ -118,7 +118,9 @@ def make_demo_cmd(
     vertices: Annotated[int, typer.Option(help="mesh vertices per room (ScanNet scale: 150000)")] = 20000,
     depth_size: Annotated[str, typer.Option(help="depth resolution WxH (ScanNet: 640x480)")] = "320x240",
     color_size: Annotated[str, typer.Option(help="colour resolution WxH (ScanNet: 1296x968)")] = "640x480",
-    rgbd: Annotated[str, typer.Option(help="RGB-D stream as export folders, a .sens file, or both")] = "export",
+    rgbd: Annotated[
+        str, typer.Option(help="RGB-D stream as export folders, a .sens file, or both")
+    ] = "export",
 ) -> None:
     """Write procedurally generated indoor rooms in exact ScanNet v2 layout (the demo data and test fixtures)."""
     from sources.demo import make_demo
