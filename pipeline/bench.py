@@ -84,10 +84,14 @@ def main() -> None:
         marker.touch()
     scene_dirs = sorted(str(p) for p in (args.data / "scans").iterdir() if p.is_dir())
 
-    start = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
-        nbytes = sum(pool.map(read_everything, scene_dirs))
-    floor = time.perf_counter() - start
+    # The floor is noisy (page cache, other load): the best of two reads, so the ratio errs on the high side.
+    floors = []
+    for _ in range(2):
+        start = time.perf_counter()
+        with ProcessPoolExecutor(args.workers) as pool:
+            nbytes = sum(pool.map(read_everything, scene_dirs))
+        floors.append(time.perf_counter() - start)
+    floor = min(floors)
 
     shutil.rmtree(args.out, ignore_errors=True)
     cfg = BuildConfig(root=args.data, out=args.out)
@@ -106,9 +110,12 @@ def main() -> None:
     print(
         f"\nsicorpus bench: {len(scene_dirs)} scenes, {args.vertices} vertices, {args.frames} frames, {args.workers} workers on {os.cpu_count()} cores"
     )
-    print(f"  read-only floor        {floor:8.2f} s   ({nbytes / 2**20:.0f} MiB decoded once)")
-    print(f"  build wall time        {wall:8.2f} s   (incl. Ray start)")
-    print(f"  build / floor          {wall / floor:8.2f} x")
+    print(
+        f"  read-only floor        {floor:8.2f} s   ({nbytes / 2**20:.0f} MiB decoded once; best of {floors[0]:.2f}, {floors[1]:.2f})"
+    )
+    steady = wall - result.ray_start_seconds
+    print(f"  build wall time        {wall:8.2f} s   (incl. {result.ray_start_seconds:.1f} s Ray start)")
+    print(f"  build / floor          {wall / floor:8.2f} x   ({steady / floor:.2f} x without the Ray start)")
     print(f"  samples per scene      {samples / max(len(scenes), 1):8.0f}")
     print(f"  samples/s per core     {samples / wall / args.workers:8.1f}")
     total = sum(stages.values()) or 1.0

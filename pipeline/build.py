@@ -34,6 +34,7 @@ class BuildResult:
     ran: int  # scenes processed in this run (the rest were already done)
     seconds: float
     failed: list[dict[str, Any]] = field(default_factory=list)
+    ray_start_seconds: float = 0.0  # of `seconds`, spent starting or joining Ray
 
 
 def plan_scenes(cfg: BuildConfig) -> list[str]:
@@ -96,12 +97,11 @@ def run_build(
     for shard_no, _ in todo:
         failed_marker(cfg.out, shard_no).unlink(missing_ok=True)
     progress = BuildProgress(total=len(scenes), already=len(scenes) - len(todo), enabled=show_progress)
-    if todo:
-        _run_tasks(cfg, todo, workers, address, progress)
+    ray_start = _run_tasks(cfg, todo, workers, address, progress) if todo else 0.0
     progress.close()
     manifest = write_manifest(cfg, scenes)
     failed = [s for s in manifest["scenes"] if s["status"] != "ok"]
-    return BuildResult(manifest, len(todo), time.perf_counter() - start, failed)
+    return BuildResult(manifest, len(todo), time.perf_counter() - start, failed, ray_start)
 
 
 def _run_tasks(
@@ -110,9 +110,11 @@ def _run_tasks(
     workers: int | None,
     address: str | None,
     progress: BuildProgress,
-) -> None:
+) -> float:
+    """Runs the scenes; returns the seconds spent starting or joining Ray."""
     import ray
 
+    ray_start = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
         address = address or os.environ.get("RAY_ADDRESS")
@@ -126,6 +128,7 @@ def _run_tasks(
                 include_dashboard=False,
                 log_to_driver=False,
             )
+    ray_start = time.perf_counter() - ray_start
     try:
         has_gpu = ray.cluster_resources().get("GPU", 0) > 0
         task = ray.remote(_remote_scene)
@@ -162,6 +165,7 @@ def _run_tasks(
     finally:
         if started_here:
             ray.shutdown()
+    return ray_start
 
 
 def task_memory(cfg: BuildConfig, mesh: tuple[int, int] | None) -> int:
