@@ -1,5 +1,4 @@
-"""Collision-free placement of demo furniture in a room: against walls, free-standing, on walls, on other objects,
-and in the free floor in front of wall furniture.
+"""Collision-free placement of demo furniture in a room: against walls, free-standing, on walls, on other objects.
 
 Objects are treated as prisms (rotated footprint x [zmin, zmax]); two prisms collide when both the footprints and
 the height ranges overlap. Every random choice comes from the placer's generator.
@@ -12,17 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from shapely import MultiPolygon, Polygon
+from shapely import Polygon
 from shapely.geometry import Point
-from shapely.ops import polylabel, unary_union
+from shapely.ops import polylabel
 
 from .catalog import WALL_MOUNT_Z, Shape, make_shape
 
 GAP = 0.02  # between an object's back and the wall, so faces never coincide
-# Walkability of the free floor, as the camera walk (trajectory.py, first tier) sees it: clearance from walls and
-# from floor objects, and the opening that drops necks too narrow to walk through.
-WALK_WALL_CLEAR, WALK_OBJECT_CLEAR, WALK_NECK = 0.6, 0.5, 0.25
-WALK_MIN_PART = 0.5  # m²: a smaller free patch is no place to walk
 
 
 @dataclass
@@ -121,42 +116,8 @@ class Placer:
         self.solids.append(Solid(obj.footprint(), zmin, zmax, idx))
         return idx
 
-    def remove_last(self) -> None:
-        """Take back the object added last (nothing may stand on it yet)."""
-        idx = len(self.objects) - 1
-        assert all(o.parent != idx for o in self.objects)
-        self.objects.pop()
-        self.solids = [s for s in self.solids if s.owner != idx]
-
     def keep_out(self, poly: Polygon, zmin: float, zmax: float) -> None:
         self.solids.append(Solid(poly, zmin, zmax, -1))
-
-    def walkable_parts(self, extra: Placed | None = None) -> list[Polygon]:
-        """The walkable free-floor patches (largest first), with `extra` standing in the room too."""
-        blocked = [o.footprint() for o in self.objects if o.mount == "floor"]
-        blocked += [extra.footprint()] if extra is not None else []
-        free = self.room.buffer(-WALK_WALL_CLEAR, join_style="mitre")
-        if blocked:
-            free = free.difference(unary_union(blocked).buffer(WALK_OBJECT_CLEAR))
-        free = free.buffer(-WALK_NECK).buffer(WALK_NECK)
-        parts = list(free.geoms) if isinstance(free, MultiPolygon) else [free]
-        parts = [p for p in parts if isinstance(p, Polygon) and p.area >= WALK_MIN_PART]
-        return sorted(parts, key=lambda p: p.area, reverse=True)
-
-    def keeps_walkable(self, obj: Placed, min_loop: float = 0.0) -> bool:
-        """`obj` splits no walkable patch, takes from the largest (the camera walk's) no more than its own
-        footprint with clearance (it stands by the side of the walk, not across it), and leaves that patch's
-        outline (the camera loop) at least `min_loop` metres long."""
-        before, after = self.walkable_parts(), self.walkable_parts(obj)
-        if not before:
-            return True
-        own = obj.footprint().buffer(WALK_OBJECT_CLEAR + WALK_NECK).area
-        return (
-            bool(after)
-            and len(after) <= len(before)
-            and after[0].area >= before[0].area - own
-            and after[0].exterior.length >= min_loop
-        )
 
     # --- poses --------------------------------------------------------------------------------------------------
     def _wall_pose(self, shape: Shape, z: float, mount: str, loose: bool = False) -> Placed | None:
@@ -208,46 +169,6 @@ class Placer:
                     zone = obj.local_to_world(np.array([[x0, y0, 0], [x1, y0, 0], [x1, y1, 0], [x0, y1, 0]]))
                     self.keep_out(Polygon(zone[:, :2]), 0.0, h)
                 return idx
-        return None
-
-    def in_front_of(
-        self,
-        parent: int,
-        kind: str,
-        gap: tuple[float, float],
-        facing: bool,
-        at: float = 0.0,
-        min_loop: float = 0.0,
-        tries: int = 30,
-    ) -> int | None:
-        """A floor object standing in the free floor in front of wall furniture `parent` (whose front is its
-        local -y): its footprint `gap` metres (min, max) from the parent's, its centre `at` (-1 .. 1, jittered) of
-        the way from the middle to a side of the parent's width, turned a little, facing the parent (`facing`,
-        a chair at a dresser) or the room (an armchair before a bookshelf). Only where it collides with nothing
-        and the room stays walkable (`keeps_walkable` with `min_loop`)."""
-        base = self.objects[parent]
-        shape = make_shape(kind, self.rng)
-        plo, phi = base.shape.bounds()
-        lo, hi = shape.bounds()
-        w, d = float(hi[0] - lo[0]), float(hi[1] - lo[1])
-        half_width = float(phi[0] - plo[0]) / 2
-        for _ in range(tries):
-            turn = self.rng.uniform(-0.2, 0.2)
-            g = self.rng.uniform(*gap)
-            # half depth of the turned footprint along the parent's depth axis: the gap is between footprints
-            half = 0.5 * (abs(math.cos(turn)) * d + abs(math.sin(turn)) * w)
-            side = float(np.clip(at + self.rng.uniform(-0.15, 0.15), -1.0, 1.0))
-            lx = (plo[0] + phi[0]) / 2 + side * half_width
-            ly = float(plo[1]) - g - half
-            yaw = base.yaw + turn + (math.pi if facing else 0.0)
-            c = math.cos(yaw - base.yaw), math.sin(yaw - base.yaw)
-            # the shape's footprint centre is the origin only up to rounding: place its bounds' centre
-            mx, my = (lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2
-            lx, ly = lx - (c[0] * mx - c[1] * my), ly - (c[1] * mx + c[0] * my)
-            cx, cy, _ = base.local_to_world(np.array([[lx, ly, 0.0]]))[0]
-            obj = Placed(shape, float(cx), float(cy), 0.0, float(yaw), "floor")
-            if self.fits(obj) and self.keeps_walkable(obj, min_loop):
-                return self.add(obj)
         return None
 
     def on_top(self, parent: int, kind: str, prefer_back: bool = False, tries: int = 30) -> int | None:

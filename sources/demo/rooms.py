@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +12,6 @@ from shapely.geometry.polygon import orient
 from .placement import Member, Placed, Placer
 
 MIN_OBJECTS, MAX_OBJECTS = 15, 40
-LOOP_KEEP = 0.85  # share of the camera loop's length that front-of arrangements must leave
 
 
 @dataclass
@@ -89,61 +86,6 @@ def _desk_set(p: Placer) -> None:
             p.on_top(desk, "keyboard")
 
 
-# --- front-of arrangements -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FrontOf:
-    """Things standing side by side in the free floor in front of a piece of wall furniture, `gap` metres (min,
-    max) from it, facing it (chairs at a counter) or the room (a reading armchair before a bookshelf)."""
-
-    kinds: tuple[str, ...]
-    gap: tuple[float, float]
-    facing: bool = False
-
-
-# What real rooms put in front of wall furniture, so that views across the room see the piece partly hidden (the
-# occlusion subtask needs such pairs, the one behind single-instance). Seats are about as tall as the low pieces
-# they stand before and close to them, so they hide a good share even in the oblique views of the camera walk.
-FRONT_OF: dict[str, tuple[FrontOf, ...]] = {
-    "bookshelf": (FrontOf(("armchair",), (0.1, 0.3)), FrontOf(("armchair", "plant"), (0.1, 0.3))),
-    "dresser": (FrontOf(("chair",), (0.1, 0.25), True), FrontOf(("armchair",), (0.1, 0.3))),
-    "cabinet": (FrontOf(("armchair",), (0.1, 0.3)), FrontOf(("chair", "plant"), (0.1, 0.3))),
-    "shelf": (FrontOf(("chair",), (0.1, 0.3)), FrontOf(("plant", "box"), (0.1, 0.3))),
-    "kitchen counter": (FrontOf(("chair", "chair"), (0.1, 0.25), True),),
-    "kitchen cabinets": (FrontOf(("chair",), (0.1, 0.3), True), FrontOf(("trash can", "box"), (0.1, 0.3))),
-    "tv stand": (FrontOf(("armchair",), (0.8, 1.2), True),),
-}
-# no armchair in a bathroom: a chair (stool) or a plant there
-BATHROOM_FRONT_OF = FRONT_OF | {
-    "cabinet": (FrontOf(("chair",), (0.1, 0.3)), FrontOf(("plant", "trash can"), (0.1, 0.3))),
-}
-
-
-def _arrange_front(
-    p: Placer, back: int, fronts: dict[str, tuple[FrontOf, ...]], min_loop: float, prob: float = 0.95
-) -> bool:
-    """Put something in front of wall furniture `back` when its label is single-instance in the room (only then
-    can a question name it); prefer kinds the room does not hold yet, so they stay single-instance too. The
-    camera loop stays at least `min_loop` metres long."""
-    counts = Counter(o.shape.raw_label for o in p.objects)
-    label = p.objects[back].shape.raw_label
-    if counts[label] != 1 or label not in fronts or not _maybe(p, prob):
-        return False
-    options = [f for f in fronts[label] if not any(counts[k] for k in f.kinds)] or list(fronts[label])
-    choice = options[int(p.rng.integers(len(options)))]
-    n = len(choice.kinds)  # side by side, each before its share of the piece's width
-    placed = [
-        p.in_front_of(back, kind, choice.gap, choice.facing, at=(2 * k + 1) / n - 1, min_loop=min_loop)
-        for k, kind in enumerate(choice.kinds)
-    ]
-    return any(i is not None for i in placed)
-
-
-def _front_arrangements(p: Placer, arrange: Callable[[int], bool]) -> set[str]:
-    """Front-of arrangements for the room's wall furniture; returns the labels of the pieces that got one."""
-    walls = [i for i, o in enumerate(p.objects) if o.mount == "floor" and o.parent is None]
-    return {p.objects[i].shape.raw_label for i in walls if arrange(i)}
-
-
 # --- room types -------------------------------------------------------------------------------------------------
 def _bedroom(p: Placer) -> None:
     bed = p.against_wall("bed", members=(_beside(-1), _beside(1)))
@@ -157,17 +99,15 @@ def _bedroom(p: Placer) -> None:
     if _maybe(p, 0.6):
         _desk_set(p)
     p.against_wall("cabinet" if _maybe(p, 0.5) else "bookshelf")
-    if _maybe(p, 0.5):
-        p.against_wall("shelf")
 
 
 def _office(p: Placer) -> None:
     for _ in range(int(p.rng.integers(2, 5))):
         _desk_set(p)
-    p.against_wall("bookshelf")
-    p.against_wall("cabinet")
-    if _maybe(p, 0.6):
-        p.against_wall("shelf")
+    for _ in range(int(p.rng.integers(1, 3))):
+        p.against_wall("bookshelf")
+    for _ in range(int(p.rng.integers(1, 3))):
+        p.against_wall("cabinet")
     p.on_wall("whiteboard")
     if _maybe(p, 0.6):
         p.free("table", members=_table_chairs(p.rng))
@@ -184,8 +124,6 @@ def _living(p: Placer) -> None:
     if stand is not None:
         p.on_top(stand, "tv", prefer_back=True)
     p.against_wall("bookshelf")
-    if _maybe(p, 0.7):
-        p.against_wall("cabinet")  # a sideboard
     if _maybe(p, 0.7):
         p.free("table", members=_table_chairs(p.rng))
     p.free("lamp")
@@ -235,44 +173,27 @@ def _count(p: Placer) -> int:
     return sum(o.annotated for o in p.objects)
 
 
-def _pick(p: Placer, kinds: tuple[str, ...]) -> str:
-    """A filler kind, the rarer in the room the likelier: more labels stay single-instance (nameable, and
-    plainly visible as a whole in more views) while some still repeat (for counting)."""
-    counts = Counter(o.shape.raw_label for o in p.objects)
-    weights = np.array([1.0 / (1 + counts[k]) ** 2 for k in kinds])
-    return kinds[int(p.rng.choice(len(kinds), p=weights / weights.sum()))]
-
-
-def _fill(p: Placer, target: int, arranged: set[str], arrange: Callable[[int], bool]) -> None:
-    """Small things until the room holds `target` objects: floor clutter, things on surfaces, pictures. No second
-    instance of an `arranged` label (a piece with something in front of it stays nameable); a first shelf or
-    cabinet gets its own front-of arrangement (and joins `arranged`)."""
+def _fill(p: Placer, target: int) -> None:
+    """Small things until the room holds `target` objects: floor clutter, things on surfaces, pictures."""
     for _ in range(200):
         if _count(p) >= target:
             return
         r = p.rng.random()
         if r < 0.5:
-            kind = _pick(p, FILLERS_FLOOR)
-            if kind in arranged:
-                continue
-            walkable = len(p.walkable_parts())
+            kind = FILLERS_FLOOR[int(p.rng.integers(len(FILLERS_FLOOR)))]
             if kind in ("shelf", "cabinet"):
-                idx = p.against_wall(kind, tries=20)
+                p.against_wall(kind, tries=20)
             elif kind == "chair" and _maybe(p, 0.5):
-                idx = p.free(kind, tries=20)
+                p.free(kind, tries=20)
             else:
-                idx = p.by_wall(kind, tries=20)
-            if idx is not None and not 0 < len(p.walkable_parts()) <= max(walkable, 1):
-                p.remove_last()  # it would leave the camera walk no room or split its floor
-            elif idx is not None and kind in ("shelf", "cabinet") and arrange(idx):
-                arranged.add(kind)
+                p.by_wall(kind, tries=20)
         elif r < 0.85:
             parents = [
                 i for i, o in enumerate(p.objects) if o.shape.support is not None and o.mount == "floor"
             ]
             if parents:
                 parent = parents[int(p.rng.integers(len(parents)))]
-                p.on_top(parent, _pick(p, FILLERS_ON), tries=10)
+                p.on_top(parent, FILLERS_ON[int(p.rng.integers(len(FILLERS_ON)))], tries=10)
         elif sum(o.shape.raw_label == "picture" for o in p.objects) < 5:
             p.on_wall("picture", tries=20)
 
@@ -293,22 +214,13 @@ def make_room(rng: np.random.Generator, index: int) -> Room:
     p = Placer(polygon, height, rng)
     p.on_wall("doors" if rng.random() < 0.2 else "door")
     furnish(p)
-    fronts = BATHROOM_FRONT_OF if key == "bathroom" else FRONT_OF
-    walk = p.walkable_parts()
-    # the arrangements may shorten the camera loop only a little: a short loop moves the camera too little
-    min_loop = LOOP_KEEP * walk[0].exterior.length if walk else 0.0
-
-    def arrange(back: int) -> bool:
-        return _arrange_front(p, back, fronts, min_loop)
-
-    arranged = _front_arrangements(p, arrange)
     for _ in range(int(rng.integers(1, 3))):
         p.on_wall("window")
     for _ in range(int(rng.integers(1, 3))):
         p.on_wall("picture")
     target = int(np.clip(round(10 + 0.6 * polygon.area + rng.integers(-2, 3)), MIN_OBJECTS, MAX_OBJECTS))
-    _fill(p, target, arranged, arrange)
+    _fill(p, target)
     if _count(p) < MIN_OBJECTS:
-        _fill(p, MIN_OBJECTS, arranged, arrange)  # a second round of attempts
+        _fill(p, MIN_OBJECTS)  # a second round of attempts
     _clutter(p)
     return Room(scene_type, polygon, height, p.objects)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -14,10 +13,6 @@ import pytest
 from shapely import Point, Polygon
 
 from sources.demo import make_demo
-from sources.demo.catalog import Shape, box
-from sources.demo.placement import Placed, Placer
-from sources.demo.rooms import FRONT_OF, ROOM_ORDER, make_room
-from sources.demo.trajectory import camera_walk
 
 SCENES = ("scene9000_00", "scene9001_00")  # a rectangular bedroom and an L-shaped office
 KW = dict(scenes=2, seed=3, frames=8, vertices=8000)
@@ -242,101 +237,3 @@ def test_room_truth_and_object_mix(demo: Path) -> None:
         floor = next(o for o in truth["objects"] if o["label"] == "floor")
         assert floor["size"][2] == 0 and floor["center"][2] == 0
     assert sorted(shapes) == [4, 6]  # a rectangle and an L
-
-
-# --- front-of arrangements (sources/demo/rooms.py, placement.py) -------------------------------------------------
-
-
-def _front_pairs(objects: list) -> list[tuple[int, int, float]]:
-    """(front, back, distance of the front object's centre from the back piece's front face) for every floor
-    object standing before wall furniture of FRONT_OF: its centre within the piece's width, in front of it."""
-    pairs = []
-    for b, back in enumerate(objects):
-        if back.mount != "floor" or back.shape.raw_label not in FRONT_OF:
-            continue
-        lo, hi = back.shape.bounds()
-        c, s = math.cos(back.yaw), math.sin(back.yaw)
-        for f, front in enumerate(objects):
-            if f == b or front.mount != "floor":
-                continue
-            dx, dy = front.x - back.x, front.y - back.y
-            lx, ly = c * dx + s * dy, -s * dx + c * dy  # in the back piece's frame, its front towards -y
-            if lo[0] <= lx <= hi[0] and ly < lo[1]:
-                pairs.append((f, b, float(lo[1] - ly)))
-    return pairs
-
-
-def test_every_room_type_has_a_single_instance_piece_with_something_in_front() -> None:
-    for seed in range(3):
-        for index in range(len(ROOM_ORDER)):
-            room = make_room(np.random.default_rng([seed, index, 0]), index)
-            floor = [o for o in room.objects if o.mount == "floor"]
-            counts = Counter(o.shape.raw_label for o in room.objects)
-            pairs = [
-                (f, b)
-                for f, b, d in _front_pairs(floor)
-                if 0.3 <= d <= 1.2
-                and counts[floor[b].shape.raw_label] == 1
-                and floor[f].footprint().distance(floor[b].footprint()) >= 0.05  # standing apart
-            ]
-            assert pairs, (seed, ROOM_ORDER[index])
-            # no two floor objects intersect in the floor plan (they all stand on z = 0)
-            prints = [o.footprint() for o in floor]
-            for i in range(len(prints)):
-                for j in range(i + 1, len(prints)):
-                    assert prints[i].intersection(prints[j]).area < 1e-6, (seed, index, i, j)
-
-
-def test_the_camera_walk_keeps_clear_of_the_arrangements() -> None:
-    for seed in range(2):
-        for index in range(len(ROOM_ORDER)):
-            room = make_room(np.random.default_rng([seed, index, 0]), index)
-            poses = camera_walk(room, 40, np.random.default_rng([seed, index, 2]))
-            prints = [o.footprint() for o in room.objects if o.mount == "floor"]
-            clearance = min(Point(p[0, 3], p[1, 3]).distance(fp) for p in poses for fp in prints)
-            assert clearance >= 0.3, (seed, ROOM_ORDER[index], clearance)
-
-
-def _block(w: float, d: float, h: float) -> Shape:
-    return Shape("box", (box(0, 0, 0, w, d, h),), (100, 100, 100))
-
-
-def _shelf_room() -> tuple[Placer, int]:
-    """A 6 m x 5 m room with a 2 m x 0.4 m piece whose back is on the wall y = 2.5 (front, local -y, to the room)."""
-    placer = Placer(Polygon([(-3, -2.5), (3, -2.5), (3, 2.5), (-3, 2.5)]), 2.6, np.random.default_rng(0))
-    return placer, placer.add(Placed(_block(2.0, 0.4, 1.0), 0.0, 2.5 - 0.02 - 0.2, 0.0, 0.0, "floor"))
-
-
-def _turn(objs: list[Placed], o: int, ref: int) -> float:
-    return (objs[o].yaw - objs[ref].yaw + math.pi) % (2 * math.pi) - math.pi
-
-
-def test_in_front_of_keeps_the_gap_and_faces_as_asked() -> None:
-    placer, shelf = _shelf_room()
-    front = placer.in_front_of(shelf, "armchair", (0.2, 0.2), facing=False)
-    assert front is not None
-    objs = placer.objects
-    # the gap is between footprints, whatever the small turn; centred (at = 0, jitter 0.15 of the half width)
-    assert abs(objs[front].footprint().distance(objs[shelf].footprint()) - 0.2) < 1e-6
-    assert objs[front].y < objs[shelf].y and abs(objs[front].x) <= 0.15 + 1e-9
-    assert abs(_turn(objs, front, shelf)) <= 0.2 + 1e-9  # faces the room, as the shelf does
-
-    placer, shelf = _shelf_room()
-    chair = placer.in_front_of(shelf, "chair", (0.25, 0.25), facing=True, at=0.5)
-    assert chair is not None
-    objs = placer.objects
-    assert abs(objs[chair].footprint().distance(objs[shelf].footprint()) - 0.25) < 1e-6
-    assert objs[chair].y < objs[shelf].y and 0.35 - 1e-9 <= objs[chair].x <= 0.65 + 1e-9  # at = 0.5: +x half
-    assert abs(abs(_turn(objs, chair, shelf)) - math.pi) <= 0.2 + 1e-9  # faces the shelf
-
-
-def test_keeps_walkable_rejects_an_object_across_the_only_corridor() -> None:
-    # an 8 m x 3 m room: the walkable band (0.6 m from the walls) is 6.8 m x 1.8 m
-    placer = Placer(Polygon([(-4, -1.5), (4, -1.5), (4, 1.5), (-4, 1.5)]), 2.6, np.random.default_rng(0))
-    assert len(placer.walkable_parts()) == 1
-    # in the middle: with 0.5 m clearance it leaves 0.2 m strips, too narrow to walk -> the band splits
-    across = Placed(_block(0.4, 0.4, 0.5), 0.0, 0.0, 0.0, 0.0, "floor")
-    assert len(placer.walkable_parts(across)) == 2 and not placer.keeps_walkable(across)
-    # in a corner it only notches the band
-    corner = Placed(_block(0.4, 0.4, 0.5), 3.5, 1.2, 0.0, 0.0, "floor")
-    assert len(placer.walkable_parts(corner)) == 1 and placer.keeps_walkable(corner)
