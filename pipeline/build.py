@@ -98,6 +98,9 @@ def run_build(
         failed_marker(cfg.out, shard_no).unlink(missing_ok=True)
     progress = BuildProgress(total=len(scenes), already=len(scenes) - len(todo), enabled=show_progress)
     ray_start = _run_tasks(cfg, todo, workers, address, progress) if todo else 0.0
+    # Again at the end: a worker orphaned by a killed run may still have been writing (under a hidden
+    # temporary name) when this run started; its files are never visible under a final name either way.
+    remove_stale_temporaries(cfg.out)
     progress.close()
     manifest = write_manifest(cfg, scenes)
     failed = [s for s in manifest["scenes"] if s["status"] != "ok"]
