@@ -161,9 +161,16 @@ def validate_all(
     out: Path, samples: list[dict[str, Any]], instance_ids: set[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     root = media_dir(out)
+    seen: dict[str, bool] = {}  # a frame is shared by hundreds of samples: look at the disk once per frame
+
+    def media_exists(ref: str) -> bool:
+        if ref not in seen:
+            seen[ref] = (root / ref).is_file()
+        return seen[ref]
+
     valid, rejects = [], []
     for sample in samples:
-        _, reason = validate_sample(sample, instance_ids, lambda ref: (root / ref).is_file())
+        _, reason = validate_sample(sample, instance_ids, media_exists)
         if reason is None:
             valid.append(sample)
         else:
