@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 GENERATOR_VERSION = "1.0"
 LETTERS = "ABCDEFGHIJKLMNOP"

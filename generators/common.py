@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 T = TypeVar("T")
 

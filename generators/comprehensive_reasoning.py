@@ -12,7 +12,7 @@ from generators.base import Draft, GenContext
 from generators.common import label_instances, plural
 from generators.registry import rule
 from generators.routes import RoutePlanner, route_gap, signed_angle_deg
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 # object_count
 MIN_COUNT = 2

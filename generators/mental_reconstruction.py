@@ -12,7 +12,7 @@ import numpy as np
 from generators.base import Draft, GenContext
 from generators.common import label_instances, plural
 from generators.registry import rule
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 # unique_object_count
 UNIQUE_FRAMES = (2, 6)

@@ -20,7 +20,7 @@ from generators.common import (
     visible_objects,
 )
 from generators.registry import rule
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 MIN_OBJECT_DISTANCE = 0.2  # m: closer pairs are "touching", a distance there is noise
 MIN_OVERLAP, MAX_OVERLAP = 0.06, 0.60  # camera-motion overlap filter: shared content, yet a real move

@@ -25,7 +25,7 @@ from generators.viewpoint import (
     motion_direction,
     relative_translations,
 )
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 T = TypeVar("T")
 

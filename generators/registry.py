@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import GENERATOR_VERSION, LETTERS, Draft, GenContext, GenerationConfig, rng_for
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 from taxonomy import SUBTASKS, TAXONOMY_VERSION
 
 Rule = Callable[[SceneFacts, GenContext], Iterable[Draft]]

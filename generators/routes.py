@@ -15,7 +15,7 @@ from scipy.ndimage import binary_dilation
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from pipeline.facts import FreeSpace
+from schemas.facts import FreeSpace
 
 STEPS = [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1) if (di, dj) != (0, 0)]
 MIN_SEGMENT_M = 0.4  # waypoints closer than this are merged: one corner, not two half turns

@@ -21,7 +21,7 @@ from generators.common import (
     visible_objects,
 )
 from generators.registry import rule
-from pipeline.facts import SceneFacts
+from schemas.facts import SceneFacts
 
 DISTANCE_GAP_M, DISTANCE_GAP_REL = 0.15, 0.10  # relative_distance(_far), closer_of_two
 HEIGHT_GAP_M = 0.1  # higher_lower

@@ -17,15 +17,12 @@ from typing import Any
 from pipeline.config import BuildConfig
 from pipeline.progress import BuildProgress
 from pipeline.scene_task import process_scene, record_failure
+from schemas.errors import UserError
 from shards.atomic import atomic_write
 from shards.layout import done_marker, failed_marker, manifest_path
 from sources import get_source
 
 PLAN = "plan.json"
-
-
-class UserError(Exception):
-    """A mistake in the user's input; the CLI prints it as one line, without a traceback."""
 
 
 @dataclass

@@ -33,7 +33,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from pipeline.build import UserError
+        from schemas.errors import UserError
 
         try:
             return fn(*args, **kwargs)

@@ -18,8 +18,8 @@ from typing import Any
 from generators.base import GenerationConfig
 from generators.registry import generate_scene
 from pipeline.config import BuildConfig
-from pipeline.facts import SceneFacts
 from schemas import validate_sample
+from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 from shards.layout import failed_marker, media_dir
 from shards.writer import write_scene_shard

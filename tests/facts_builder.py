@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.facts import FrameFacts, ObjectFacts, SceneFacts, Visibility
+from schemas.facts import FrameFacts, ObjectFacts, SceneFacts, Visibility
 
 
 def box_object(

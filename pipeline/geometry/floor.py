@@ -14,7 +14,7 @@ from scipy import ndimage
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import Polygon
 
-from pipeline.facts import FreeSpace
+from schemas.facts import FreeSpace
 
 FLOOR_PERCENTILE = (
     2.0  # floor height without floor labels: a low percentile, robust to points below the floor

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.facts import FrameFacts, Visibility
 from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import Backend
 from pipeline.geometry.projection import depth_test, normalised_uv, world_to_camera
 from pipeline.geometry.visibility import PointOwners, stack_visibility, summarise
+from schemas.facts import FrameFacts, Visibility
 from sources.scene import FrameRef, Scene
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.facts import ObjectFacts
+from schemas.facts import ObjectFacts
 from sources.scene import Scene
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.facts import SceneFacts, Tracks
 from pipeline.geometry.config import GeometryConfig
 from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import make_backend
@@ -15,6 +14,7 @@ from pipeline.geometry.objects import scene_objects
 from pipeline.geometry.tracks import sample_track_points, view_overlap
 from pipeline.geometry.views import MeshRaycaster, virtual_views
 from pipeline.geometry.visibility import first_appearance
+from schemas.facts import SceneFacts, Tracks
 from sources.scene import Scene
 
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.facts import FrameFacts
 from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import Backend
 from pipeline.geometry.frames import uniform_positions
 from pipeline.geometry.projection import compare_depth, project, world_to_camera
 from pipeline.geometry.visibility import PointOwners, summarise
+from schemas.facts import FrameFacts
 from sources.scene import Camera
 
 TURNS_DEG = (90, -90, 180)

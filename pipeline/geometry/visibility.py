@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.facts import Visibility
 from pipeline.geometry.projection import DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL, normalised_uv
+from schemas.facts import Visibility
 from sources.scene import Camera
 
 MIN_VISIBLE_SHARE = 0.05  # visible = hits >= max(5 % of the object's points, 50 points)

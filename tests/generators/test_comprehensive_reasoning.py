@@ -10,8 +10,8 @@ import generators.comprehensive_reasoning  # noqa: F401  (registers the rules)
 from generators.base import GenerationConfig
 from generators.comprehensive_reasoning import turn_word
 from generators.registry import run_subtask
-from pipeline.facts import FreeSpace
 from schemas import validate_sample
+from schemas.facts import FreeSpace
 from tests.facts_builder import box_object, empty_visibility, frame, make_facts
 
 

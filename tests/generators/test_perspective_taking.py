@@ -11,8 +11,8 @@ import generators.perspective_taking as pt
 from generators.base import GenerationConfig
 from generators.registry import run_subtask
 from generators.viewpoint import EASY, FINE, HARD, MEDIUM, floor_angle, motion_direction
-from pipeline.facts import FrameFacts, Tracks
 from schemas import validate_sample
+from schemas.facts import FrameFacts, Tracks
 from tests.facts_builder import box_object, frame, look_at_pose, make_facts
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.facts import SceneFacts
 from pipeline.geometry import GeometryConfig, compute_facts
+from schemas.facts import SceneFacts
 from tests.geometry.synthetic import make_scene
 
 
