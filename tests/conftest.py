@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Builds in tests compute their facts (a test that fakes a geometry failure must not hit a cached entry); the
+# facts-cache tests switch it on for themselves. Set before Ray starts, so workers inherit it.
+os.environ["SICORPUS_CACHE"] = "off"
+
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "scannet"
 if os.environ.get("SICORPUS_FIXTURES"):
     FIXTURES = Path(os.environ["SICORPUS_FIXTURES"])
