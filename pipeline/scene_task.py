@@ -79,7 +79,9 @@ def _cache_key(cfg: BuildConfig, source: Any, scene_id: str, geometry: Any) -> s
         "labels": cfg.labels,
     }
     inputs = source.scene_inputs(cfg.root, scene_id, cfg.labels)
-    return facts_cache.facts_key(cfg.source, scene_id, inputs, facts_cache.geometry_settings(geometry, reader))
+    return facts_cache.facts_key(
+        cfg.source, scene_id, inputs, facts_cache.geometry_settings(geometry, reader)
+    )
 
 
 def generation_config(cfg: BuildConfig) -> GenerationConfig:

@@ -39,7 +39,9 @@ def test_hit_skips_geometry_and_returns_the_same_facts(scene_root: Path):
     assert "geometry" in first and "geometry" not in again
     assert [o.label for o in cached.objects] == [o.label for o in facts.objects]
     assert np.array_equal(cached.closest, facts.closest)
-    assert np.array_equal(cached.visibility.visible_fraction, facts.visibility.visible_fraction, equal_nan=True)
+    assert np.array_equal(
+        cached.visibility.visible_fraction, facts.visibility.visible_fraction, equal_nan=True
+    )
 
 
 def test_changed_input_file_or_geometry_setting_recomputes(scene_root: Path):
