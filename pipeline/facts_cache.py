@@ -77,6 +77,8 @@ def facts_key(source: str, scene_id: str, inputs: list[Path], settings: dict[str
 def geometry_settings(geometry_config: Any, reader: dict[str, Any]) -> dict[str, Any]:
     """The settings that change facts: the geometry config (minus the thread count) and the reader's options."""
     settings = {f"geometry.{k}": v for k, v in asdict(geometry_config).items() if k != "threads"}
+    if settings.get("geometry.device") == "auto":  # CUDA facts equal CPU facts only within tolerance
+        settings["geometry.device"] = "auto-gpu" if Path("/dev/nvidia0").exists() else "auto-cpu"
     settings.update({f"reader.{k}": str(v) for k, v in reader.items()})
     return settings
 
