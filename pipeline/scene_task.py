@@ -23,7 +23,6 @@ from schemas import validate_sample
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 from shards.layout import failed_marker, media_dir
-from shards.writer import write_scene_shard
 from sources import SceneError, get_source
 from sources.scene import Scene
 
@@ -91,6 +90,8 @@ def generation_config(cfg: BuildConfig) -> GenerationConfig:
 def process_scene(
     cfg: BuildConfig, shard_no: int, scene_id: str, device: str | None = None, threads: int = 0
 ) -> dict[str, Any]:
+    from shards.writer import write_scene_shard  # pyarrow + webdataset: not needed by `sicorpus generate`
+
     timings: dict[str, float] = {}
     record: dict[str, Any] = {
         "shard_no": shard_no,
