@@ -21,10 +21,10 @@ from PIL import Image
 
 from schemas.errors import UserError
 
-SHORT_MAX = 10  # of 64 bits: re-encoded / resized frames measure 0-2, 3 % crops 0-10, other rooms >= 16
-LONG_MAX = 64  # of 256 bits: re-encoded / resized 0-6, 3 % crops <= 42, other rooms >= 90
+SHORT_MAX = 12  # of 64 bits: re-encoded / resized frames measure 0-4, 3 % crops <= 10, other rooms >= 16
+LONG_MAX = 64  # of 256 bits: re-encoded / resized 0-6, 3 % crops <= 46, other rooms >= 88
 CROPS = (0.0, 0.03, 0.06)  # centred crops of a corpus frame, per side
-DRAFT = (256, 256)  # JPEGs are decoded at a reduced scale (>= this size): the hashes read 32 and 64 px
+DRAFT = (128, 128)  # JPEGs are decoded at a reduced scale (>= this size): the hashes read 64 px
 BATCH_ROWS = 32  # benchmark rows read at a time (the images are embedded: rows are large)
 
 
@@ -51,9 +51,9 @@ def image_hashes(data: bytes | Path, crops: tuple[float, ...] = (0.0,)) -> Hashe
     short, long = [], []
     for f in crops:
         dx, dy = int(f * w), int(f * h)
-        part = img.crop((dx, dy, w - dx, h - dy)) if f else img
-        short.append(_bits(imagehash.phash(part, hash_size=8))[0])
-        long.append(_bits(imagehash.phash(part, hash_size=16)))
+        part = (img.crop((dx, dy, w - dx, h - dy)) if f else img).resize((64, 64), Image.LANCZOS)
+        short.append(_bits(imagehash.phash(part, hash_size=8))[0])  # reads it at 32 px
+        long.append(_bits(imagehash.phash(part, hash_size=16)))  # at 64 px
     return Hashes(np.array(short, dtype=np.uint64), np.array(long, dtype=np.uint64))
 
 
