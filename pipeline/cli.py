@@ -98,8 +98,12 @@ def build(
         err=True,
     )
     if totals.get("excluded"):
+        kinds: dict[str, int] = {}
+        for scan in result.manifest["split"]["excluded"]:
+            kinds[scan["kind"]] = kinds.get(scan["kind"], 0) + 1
+        counts = ", ".join(f"{n} by {kind}" for kind, n in sorted(kinds.items()))
         typer.echo(
-            f"excluded {totals['excluded']} scans not in --split {cfg.split} (listed in manifest.json)",
+            f"excluded {totals['excluded']} scans ({counts}; --split {cfg.split}), named in manifest.json",
             err=True,
         )
     for line in benchmark_warnings(result.manifest):

@@ -187,3 +187,13 @@ def test_benchmark_arguments(tmp_path: Path):
     pq.write_table(pa.table({"question": ["q"]}), text_only)
     with pytest.raises(UserError, match="no image column"):
         load_benchmark(text_only)
+
+
+def test_the_image_check_refuses_a_corpus_without_its_frames(frames, tmp_path: Path):
+    out = tmp_path / "corpus"
+    write_corpus(out, {("scannet", "scene9000_00"): frames["scene9000_00"][:2]})
+    shutil.rmtree(media_dir(out))
+    bench = hf_image_parquet(tmp_path / "b.parquet", [encoded(Image.open(frames["scene9000_00"][0]))])
+    with pytest.raises(UserError, match="none of the 2 media files"):
+        decontaminate(out, [str(bench)])
+    assert decontaminate(out, []).ok  # the scene-id check needs only the index
