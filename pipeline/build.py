@@ -211,10 +211,8 @@ def write_manifest(
             records.append(
                 {"shard_no": shard_no, "source": cfg.source, "scene_id": scene_id, "status": "missing"}
             )
-    for record in records:
-        record["split"] = official_split(
-            cfg.source, record["scene_id"]
-        )  # `unlisted`: no official list names it
+    for record in records:  # the scan's official split; `unlisted` when no official list names it
+        record["split"] = official_split(cfg.source, record["scene_id"])
     ok = [r for r in records if r["status"] == "ok"]
     manifest = {
         "sicorpus_version": _version(),

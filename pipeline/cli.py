@@ -60,9 +60,11 @@ def build(
     address: Annotated[str | None, typer.Option(help="join this Ray cluster (or set RAY_ADDRESS)")] = None,
     seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
     split: Annotated[
-        str,
-        typer.Option(help="train (official train + unlisted scans, minus benchmark rooms), val, test or all"),
-    ] = "train",
+        str | None,
+        typer.Option(
+            help="train (default: official train + unlisted scans, minus benchmark rooms), val, test or all"
+        ),
+    ] = None,
     labels: Annotated[
         Path | None, typer.Option(help="label map tsv (default: ROOT/scannetv2-labels.combined.tsv)")
     ] = None,
@@ -84,7 +86,8 @@ def build(
 
     fields: dict[str, Any] = load_config_file(config) if config else {}
     fields.update(source=source, root=root, out=out, seed=seed, labels=labels, retry_failed=retry_failed)
-    fields["split"] = split
+    if split is not None:  # else the config file's, else train
+        fields["split"] = split
     if scenes:
         fields["scenes"] = [s.strip() for s in scenes.split(",") if s.strip()]
     if limit:
