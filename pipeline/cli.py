@@ -286,6 +286,30 @@ def export(
 
 
 @app.command()
+@user_errors
+def mix(
+    recipe: Annotated[Path, typer.Argument(help="recipe TOML: target, seed, inputs, [category] shares, ...")],
+    out: Annotated[Path, typer.Option(help="folder for the mixed corpus")],
+    dry_run: Annotated[bool, typer.Option(help="print the plan only")] = False,
+    allow_shortfall: Annotated[
+        bool, typer.Option(help="write what there is when the recipe cannot be met")
+    ] = False,
+) -> None:
+    """A corpus of `target` samples drawn deterministically from other corpora by shares (docs/mix-export.md)."""
+    from shards.mix import run_mix
+
+    result = run_mix(recipe, out, dry_run=dry_run, allow_shortfall=allow_shortfall)
+    typer.echo(result.plan.table())
+    if not dry_run and result.shards:
+        typer.echo(f"wrote {out}: {result.written} samples in {result.shards} shards", err=True)
+    line = result.plan.shortfall_line()
+    if line and not allow_shortfall:
+        _fail(line, 1)
+    if line:
+        typer.echo(f"warning: {line}", err=True)
+
+
+@app.command()
 def subtasks() -> None:
     """List the taxonomy: categories and subtask ids with their default per-scene quotas."""
     for cid, cat in CATEGORIES.items():
