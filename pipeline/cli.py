@@ -275,14 +275,18 @@ def report(
 def export(
     out: OutArg,
     dest: Annotated[Path, typer.Option(help="folder for the JSONL and its images")],
-    fmt: Annotated[str, typer.Option("--format", help="internvl | llava")] = "internvl",
+    fmt: Annotated[
+        str, typer.Option("--format", help="internvl | llava | qwenvl | llamafactory | swift | vsibench")
+    ] = "internvl",
+    video: Annotated[
+        str | None, typer.Option(help="mp4: a video sample's frames as one video with a <video> tag")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="only scans of this official split (e.g. val)")] = None,
 ) -> None:
-    """Training-ready JSONL (InternVL / SenseNova-SI layout, or LLaVA) with the frames beside it."""
+    """Trainer-ready JSONL with the frames beside it (each as its trainer reads it), or a VSI-Bench split."""
     from shards.export import export as run_export
 
-    if fmt not in ("internvl", "llava"):
-        raise ValueError(f"unknown format {fmt!r}: internvl or llava")
-    typer.echo(json.dumps(run_export(out, fmt, dest), default=str))  # type: ignore[arg-type]
+    typer.echo(json.dumps(run_export(out, fmt, dest, video=video, split=split), default=str))
 
 
 @app.command()
