@@ -100,10 +100,9 @@ def load_recipe(path: Path) -> tuple[Recipe, list[Path]]:
         recipe = Recipe.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "recipe"
-        raise UserError(
-            f"recipe {path.name}: {where}: {first['msg'].removeprefix('Value error, ')}"
-        ) from None
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = first["msg"].removeprefix("Value error, ")
+        raise UserError(f"recipe {path.name}: {where + ': ' if where else ''}{message}") from None
     inputs = []
     for raw in recipe.inputs:
         folder = Path(raw) if Path(raw).is_absolute() else path.parent / raw
