@@ -133,6 +133,9 @@ def main() -> None:
         f"  estimate, 1,513 scenes: {1513 * per_scene_cpu / args.workers / 3600:.1f} h on these {args.workers} cores; "
         f"{1513 * per_scene_cpu / 64 / 3600:.2f} h on 64 cores (e.g. 4 nodes x 16)"
     )
+    from pipeline.bench_mix import report as mix_report
+
+    mix_report(8_000_000, Path("bench/mix"))  # mix and export planning on a synthetic 8M-row index
 
 
 def simulated_cluster(data: Path, out: Path, nodes: int) -> float:

@@ -318,9 +318,12 @@ def available_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str
 
 
 def select_sql(seed: int) -> str:
-    """The selected samples (input_no, shard, byte_offset, id, rep, images) and their output order key `o`."""
+    """The selected samples (input_no, shard, byte_offset, id, rep) and their output order key `o` (narrow: the
+    sort carries no image lists)."""
     return f"""
-        WITH keyed AS (SELECT *, md5_number('{int(seed)}/' || id) AS h FROM cand),
+        WITH keyed AS (
+            SELECT input_no, id, category, subtask, source, shard, byte_offset, md5_number('{int(seed)}/' || id) AS h
+            FROM cand),
         ranked AS (
             SELECT keyed.*, row_number() OVER (PARTITION BY category, subtask, source ORDER BY h, id) AS rk
             FROM keyed),
@@ -328,7 +331,7 @@ def select_sql(seed: int) -> str:
             SELECT r.*, (a.k // a.n) + CASE WHEN r.rk <= a.k % a.n THEN 1 ELSE 0 END AS copies
             FROM ranked r JOIN alloc a USING (category, subtask, source) WHERE r.rk <= a.k),
         copies AS (SELECT *, unnest(range(copies)) AS rep FROM taken)
-        SELECT input_no, shard, byte_offset, id, rep, images, md5_number('{int(seed)}/' || id || '/' || rep) AS o
+        SELECT input_no, shard, byte_offset, id, rep, md5_number('{int(seed)}/' || id || '/' || rep) AS o
         FROM copies
     """
 
@@ -399,7 +402,8 @@ def link_media(con: duckdb.DuckDBPyConnection, inputs: list[Path], out: Path) ->
     """Every frame the selection uses, hard-linked once into OUT/media (a symlink when linking fails)."""
     counts = {"linked": 0, "symlinked": 0}
     cursor = con.execute(
-        "SELECT DISTINCT ref, input_no FROM (SELECT input_no, unnest(images) AS ref FROM selection) ORDER BY ref, input_no"
+        "SELECT DISTINCT ref, input_no FROM (SELECT a.input_no, unnest(a.images) AS ref FROM allrows a "
+        "SEMI JOIN selection s ON a.input_no = s.input_no AND a.id = s.id) ORDER BY ref, input_no"
     )
     previous: tuple[str, int] | None = None
     while batch := cursor.fetchmany(10_000):
