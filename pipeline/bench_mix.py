@@ -68,11 +68,13 @@ def write_index(out: Path, rows: int, seed: int = 0) -> None:
     (out / "manifest.json").write_text(json.dumps({"totals": {"samples": rows}}))
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_mib() -> tuple[float, float]:
+    """(peak resident MiB, CPU seconds) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def _dry_run(recipe: str) -> tuple[float, float, int]:
+def _dry_run(recipe: str) -> tuple[float, tuple[float, float], int]:
     from shards.mix import load_recipe, plan_mix
 
     start = time.perf_counter()
@@ -82,7 +84,7 @@ def _dry_run(recipe: str) -> tuple[float, float, int]:
     return time.perf_counter() - start, _peak_mib(), plan.taken
 
 
-def _selection(recipe: str) -> tuple[float, float, int]:
+def _selection(recipe: str) -> tuple[float, tuple[float, float], int]:
     from shards.mix import load_recipe, plan_mix, register_alloc, select_sql
 
     start = time.perf_counter()
@@ -102,7 +104,7 @@ def _selection(recipe: str) -> tuple[float, float, int]:
     return time.perf_counter() - start, _peak_mib(), int(n)
 
 
-def _export_plan(out: str) -> tuple[float, float, int]:
+def _export_plan(out: str) -> tuple[float, tuple[float, float], int]:
     from shards.export import plan_export
 
     start = time.perf_counter()
@@ -132,8 +134,14 @@ def measure(rows: int, work: Path) -> dict[str, dict[str, float]]:
         ("export planner", _export_plan, str(corpus)),
     ):
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            seconds, peak, n = pool.submit(fn, arg).result()
-        results[name] = {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mib": peak, "n": n}
+            seconds, (peak, cpu), n = pool.submit(fn, arg).result()
+        results[name] = {
+            "seconds": seconds,
+            "cpu_s": cpu,
+            "rows_per_s": rows / seconds,
+            "peak_mib": peak,
+            "n": n,
+        }
     return results
 
 
@@ -142,7 +150,7 @@ def report(rows: int, work: Path) -> None:
     print(f"\nmix / export planning on a synthetic {rows:,}-row index")
     for name, r in results.items():
         print(
-            f"  {name:<16} {r['seconds']:7.2f} s   {r['rows_per_s'] / 1e6:6.2f} M index rows/s   "
+            f"  {name:<16} {r['seconds']:7.2f} s ({r['cpu_s']:6.1f} CPU s)   {r['rows_per_s'] / 1e6:6.2f} M index rows/s   "
             f"peak {r['peak_mib']:6.0f} MiB   ({r['n']:,} rows out)"
         )
 

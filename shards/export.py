@@ -97,8 +97,9 @@ def plan_export(
     con = connect(out)
     try:
         images_only = _filter_sql(scenes, video)
-        samples = con.execute(f"SELECT count(*) FROM qa WHERE {_filter_sql(scenes, None)}").fetchone()[0]
-        image_samples = con.execute(f"SELECT count(*) FROM qa WHERE {images_only}").fetchone()[0]
+        samples, image_samples = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {images_only}) FROM qa WHERE {_filter_sql(scenes, None)}"
+        ).fetchone()
         frames = con.execute(
             f"SELECT count(DISTINCT ref) FROM (SELECT unnest(images) AS ref FROM qa WHERE {images_only})"
         ).fetchone()[0]
