@@ -462,12 +462,23 @@ def run_mix(
         previous = json.loads(manifest_path(out).read_text()) if manifest_path(out).is_file() else {}
         if (out / "plan.json").exists() or (previous and previous.get("kind") != "mix"):
             raise UserError(f"{out} holds a built corpus; mix into a new --out")
-    spill = out / ".mix-tmp" if not dry_run else None
-    plan, con = plan_mix(recipe, inputs, spill)
+        ours = {
+            "shards",
+            "media",
+            "rejects",
+            ".mix-tmp",
+            "manifest.json",
+        }  # a mix's own (or a killed mix's) files
+        if out.is_dir() and not previous and any(p.name not in ours for p in out.iterdir()):
+            raise UserError(f"{out} is not empty and holds no mixed corpus; mix into a new --out")
+    plan, con = plan_mix(recipe, inputs)
     result = MixResult(plan)
     if dry_run or (plan.failures() and not allow_shortfall):
         con.close()
         return result
+    spill = out / ".mix-tmp"  # DuckDB spills the selection here when it outgrows its memory limit
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     try:
         _clear(out)
         register_alloc(con, plan)

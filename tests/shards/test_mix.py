@@ -159,6 +159,12 @@ def test_shortfall_is_one_line_and_exit_1_unless_allowed(inputs: Path, tmp_path:
     assert allowed.returncode == 0, allowed.stderr
     assert len(samples_of(tmp_path / "y")) == 330  # everything there is
     assert "TOTAL" in allowed.stdout.splitlines()[-1]
+    refused = run_cli("mix", str(path), "--out", str(tmp_path / "z"))
+    assert refused.returncode == 1 and not (tmp_path / "z").exists()  # nothing written when not met
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    busy = run_cli("mix", str(recipe(inputs)), "--out", str(tmp_path / "busy"))
+    assert busy.returncode == 2 and "not empty" in busy.stderr
 
 
 def test_max_repeat_repeats_evenly_under_new_ids(inputs: Path, tmp_path: Path) -> None:
