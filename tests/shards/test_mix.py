@@ -238,3 +238,49 @@ def test_colliding_media_of_different_inputs_is_refused(tmp_path: Path) -> None:
     path.write_text("target = 10\ninputs = ['a', 'b']\n[category]\nmetric_measurement = 1.0\n")
     with pytest.raises(UserError, match="different files under media/synth/scene0000_00/000000.jpg"):
         run_mix(path, tmp_path / "out")
+
+
+def test_plan_weights_sources_within_each_subtask() -> None:
+    from shards.mix import Recipe, make_plan
+
+    available = {
+        ("spatial_relations", "relative_distance", "scannet"): 100,
+        ("spatial_relations", "relative_distance", "vsi590k"): 100,
+        ("spatial_relations", "closer_of_two", "scannet"): 100,
+    }
+    recipe = Recipe(
+        target=100,
+        inputs=["x"],
+        category={"spatial_relations": 1.0},
+        source={"scannet": 0.75, "vsi590k": 0.25},
+    )
+    plan = make_plan(recipe, available)
+    assert plan.alloc[("spatial_relations", "relative_distance", "scannet")][0] == 38
+    assert plan.alloc[("spatial_relations", "relative_distance", "vsi590k")][0] == 12
+    assert plan.alloc[("spatial_relations", "closer_of_two", "scannet")][0] == 50
+    rows = {r.cell: r for r in plan.source_rows}
+    assert rows["source:scannet"].wanted == 75 and rows["source:scannet"].taken == 88
+    assert rows["source:vsi590k"].shortfall == 13 and plan.shortfall_line() is not None  # 13 > 1 % of target
+
+
+def test_plan_reports_a_category_nothing_can_fill() -> None:
+    from shards.mix import Recipe, make_plan
+
+    available = {("spatial_relations", "relative_distance", "synth"): 100}
+    recipe = Recipe(
+        target=50, inputs=["x"], category={"spatial_relations": 0.5, "comprehensive_reasoning": 0.5}
+    )
+    plan = make_plan(recipe, available)
+    assert plan.taken == 25
+    assert plan.shortfall_line().startswith("recipe cannot be met: comprehensive_reasoning wants 25, only 0")
+
+
+def test_a_mix_of_a_mix_and_its_input_takes_each_sample_once(inputs: Path, tmp_path: Path) -> None:
+    first = inputs / "first-mix"
+    run_mix(recipe(inputs), first)
+    nested = recipe(inputs, "nested.toml", ("first-mix", "a"), target=150)
+    out = tmp_path / "nested"
+    run_mix(nested, out, allow_shortfall=True)
+    ids = [s["id"] for s in samples_of(out)]
+    assert len(ids) == len(set(ids))
+    assert json.loads((out / "manifest.json").read_text())["inputs"][0]["samples"] == 200
