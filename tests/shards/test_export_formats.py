@@ -267,3 +267,26 @@ def test_vsibench(corpus: Path, samples: dict, tmp_path: Path) -> None:
     assert task["dataset_path"] == "parquet"
     assert Path(task["dataset_kwargs"]["data_files"]["test"]) == (tmp_path / "vsibench.parquet").resolve()
     assert "video" not in task["dataset_kwargs"]  # no download of the real benchmark
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--format", "sharegpt"], "unknown export format 'sharegpt'"),
+        (["--video", "avi"], "unknown video encoding"),
+    ],
+)
+def test_cli_mistakes_are_one_error_line(corpus: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "export", str(corpus), "--dest", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
