@@ -216,11 +216,13 @@ def main() -> None:
         f"{1513 * end_to_end / 64 / 60:.1f} min on 64 cores"
     )
     if args.index_rows:
+        from pipeline.bench_mix import report as mix_report
         from pipeline.bench_tools import tools_at_scale
 
         print(f"\ncorpus tools on a synthetic {args.index_rows:,}-row index (rows of this build, repeated):")
         for line in tools_at_scale(args.out, args.out.with_name(args.out.name + "-index"), args.index_rows):
             print(line)
+        mix_report(args.index_rows, args.out.with_name("mix"))  # mix and export planning, index only
 
 
 def simulated_cluster(data: Path, out: Path, nodes: int) -> float:

@@ -294,14 +294,42 @@ def report(
 def export(
     out: OutArg,
     dest: Annotated[Path, typer.Option(help="folder for the JSONL and its images")],
-    fmt: Annotated[str, typer.Option("--format", help="internvl | llava")] = "internvl",
+    fmt: Annotated[
+        str, typer.Option("--format", help="internvl | llava | qwenvl | llamafactory | swift | vsibench")
+    ] = "internvl",
+    video: Annotated[
+        str | None, typer.Option(help="mp4: a video sample's frames as one video with a <video> tag")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="only scans of this official split (e.g. val)")] = None,
 ) -> None:
-    """Training-ready JSONL (InternVL / SenseNova-SI layout, or LLaVA) with the frames beside it."""
+    """Trainer-ready JSONL with the frames beside it (each as its trainer reads it), or a VSI-Bench split."""
     from shards.export import export as run_export
 
-    if fmt not in ("internvl", "llava"):
-        raise ValueError(f"unknown format {fmt!r}: internvl or llava")
-    typer.echo(json.dumps(run_export(out, fmt, dest), default=str))  # type: ignore[arg-type]
+    typer.echo(json.dumps(run_export(out, fmt, dest, video=video, split=split), default=str))
+
+
+@app.command()
+@user_errors
+def mix(
+    recipe: Annotated[Path, typer.Argument(help="recipe TOML: target, seed, inputs, [category] shares, ...")],
+    out: Annotated[Path, typer.Option(help="folder for the mixed corpus")],
+    dry_run: Annotated[bool, typer.Option(help="print the plan only")] = False,
+    allow_shortfall: Annotated[
+        bool, typer.Option(help="write what there is when the recipe cannot be met")
+    ] = False,
+) -> None:
+    """A corpus of `target` samples drawn deterministically from other corpora by shares (docs/mix-export.md)."""
+    from shards.mix import run_mix
+
+    result = run_mix(recipe, out, dry_run=dry_run, allow_shortfall=allow_shortfall)
+    typer.echo(result.plan.table())
+    if not dry_run and result.shards:
+        typer.echo(f"wrote {out}: {result.written} samples in {result.shards} shards", err=True)
+    line = result.plan.shortfall_line()
+    if line and not allow_shortfall:
+        _fail(line, 1)
+    if line:
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command()
