@@ -242,8 +242,9 @@ TRIANGLE_ANGLES = {
 EXPECTED = {
     90: {"easy": "left", "medium": "left", "hard": "left", "fine": "left"},
     -90: {"easy": "right", "medium": "right", "hard": "right", "fine": "right"},
-    45: {"easy": "left", "medium": "left", "fine": "front-left"},  # on the hard boundary: never asked at hard
-    -45: {"easy": "right", "medium": "right", "fine": "front-right"},
+    # on the hard boundary: never asked at hard; 45 deg from both quadrant boundaries
+    45: {"easy": "left", "medium": "left", "quadrant": "front-left", "fine": "front-left"},
+    -45: {"easy": "right", "medium": "right", "quadrant": "front-right", "fine": "front-right"},
 }
 
 
@@ -258,14 +259,27 @@ def test_allocentric_direction_answers_by_construction_at_every_level():
             angle, level = TRIANGLE_ANGLES[names], s["facts"]["level"]
             assert s["facts"]["angle_deg"] == pytest.approx(angle, abs=3)
             assert correct(s) == EXPECTED[angle][level]
-            assert len(s["options"]) == {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
+            assert len(s["options"]) == {"easy": 2, "medium": 3, "hard": 4, "quadrant": 4, "fine": 8}[level]
             assert f"the {names[0]}" in s["question"] and f"the {names[2]}" in s["question"]
             seen_levels.add(level)
-    assert seen_levels == {"easy", "medium", "hard", "fine"}
+    assert seen_levels == {"easy", "medium", "hard", "quadrant", "fine"}
 
 
-def test_allocentric_vsi_wording_for_medium_level_exists():
-    assert any("to my left, right, or back" in a for a in pt.ALLOCENTRIC_ASKS["medium"])
+def test_allocentric_vsi_wording_for_every_level_exists():
+    assert any("to my left, right, or back" in a[1] for a in pt.ALLOCENTRIC_ASKS["medium"])
+    assert any("to the left or the right of the {b}" in a[1] for a in pt.ALLOCENTRIC_ASKS["easy"])
+    assert any(
+        "to my front-left, front-right, back-left, or back-right" in a[1] for a in pt.ALLOCENTRIC_ASKS["quadrant"]
+    )
+    vsi_quadrant = (
+        "The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and facing "
+        "along the positive y-axis)."
+    )
+    assert vsi_quadrant in [d[1] for d in pt.ALLOCENTRIC_DEFINITIONS["quadrant"]]
+    vsi_back = "An object is to my back if I would have to turn at least 135 degrees in order to face it."
+    assert vsi_back in [d[1] for d in pt.ALLOCENTRIC_DEFINITIONS["medium"]]
+    for level in ("medium", "hard", "quadrant", "fine"):  # every definition has paraphrases
+        assert len(pt.ALLOCENTRIC_DEFINITIONS[level]) >= 3
     assert len(pt.ALLOCENTRIC_SITUATIONS) >= 5
 
 
@@ -279,11 +293,12 @@ def levels_of(facts, triple, seeds=range(12)):
 
 
 def test_allocentric_skips_levels_whose_boundary_is_within_15_degrees():
-    # C at 145 deg: 10 deg from the 135 boundary (medium, hard) and 12.5 from 157.5 (fine): only easy remains
+    # C at 145 deg: 10 deg from the 135 boundary (medium, hard) and 12.5 from 157.5 (fine): easy remains, and
+    # the quadrant level (35 deg from 180, 55 from 90)
     c = 2 * np.array([np.cos(np.radians(145)), np.sin(np.radians(145))])
     facts = allocentric_facts([small(1, "bed", 0, 0), small(2, "desk", 2, 0), small(3, "lamp", *c)])
     found = levels_of(facts, ("bed", "desk", "lamp"))
-    assert found and set(found) == {("easy", "left")}
+    assert found and set(found) == {("easy", "left"), ("quadrant", "back-left")}
 
 
 def test_allocentric_skips_c_whose_box_straddles_a_bin_boundary():
@@ -298,6 +313,7 @@ def test_allocentric_skips_c_whose_box_straddles_a_bin_boundary():
         ("easy", "left"),
         ("medium", "back"),
         ("hard", "back"),
+        ("quadrant", "back-left"),
     }
     assert levels_of(compact, ("bed", "desk", "lamp"))
 
@@ -440,7 +456,7 @@ def test_direction_labels_are_balanced_over_random_scenes():
     raw, motion, allocentric = (
         Counter(),
         Counter(),
-        {lv: Counter() for lv in ("easy", "medium", "hard", "fine")},
+        {lv: Counter() for lv in ("easy", "medium", "hard", "quadrant", "fine")},
     )
     for _ in range(25):
         facts = walking_scene(rng)
@@ -457,7 +473,7 @@ def test_direction_labels_are_balanced_over_random_scenes():
     assert set(motion) == HORIZONTAL
     assert max(motion.values()) / sum(motion.values()) <= 1 / 4 + 0.10
     for level, counts in allocentric.items():
-        n = {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
+        n = {"easy": 2, "medium": 3, "hard": 4, "quadrant": 4, "fine": 8}[level]
         assert len(counts) == n and sum(counts.values()) >= 20
         assert max(counts.values()) / sum(counts.values()) <= 1 / n + 0.10, (level, counts)
 
