@@ -39,7 +39,7 @@ DISTANCE_GAP_M, DISTANCE_GAP_REL = 0.15, 0.10
 ATTEMPTS = 400  # random candidate draws for the combinatorial rules
 
 OBJECT_COUNT_TEMPLATES = (
-    "How many {label}(s) are in this room?",
+    "How many {labels} are in this room?",
     "Count the {labels} in this room. How many are there?",
     "How many {labels} does this room contain in total?",
     "Watching the whole video, how many separate {labels} can you find in the room?",

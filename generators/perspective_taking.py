@@ -383,13 +383,22 @@ CENTRE_NOTES = (
 ALLOCENTRIC_ASKS: dict[str, tuple[tuple[str, str], ...]] = {
     "easy": (
         ("is the {c} on your left or on your right?", "is the {c} to my left or to my right?"),
-        ("is the {c} to the left or the right of the {b}?", "is the {c} to the left or the right of the {b}?"),
+        (
+            "is the {c} to the left or the right of the {b}?",
+            "is the {c} to the left or the right of the {b}?",
+        ),
         ("is the {c} to your left or to your right?", "would the {c} be on my left or on my right?"),
     ),
     "medium": (
         ("is the {c} on your left, on your right, or behind you?", "is the {c} to my left, right, or back?"),
-        ("is the {c} to your left, to your right, or at your back?", "is the {c} on my left, on my right, or behind me?"),
-        ("would the {c} be to your left, right, or back?", "would the {c} be on my left, my right, or at my back?"),
+        (
+            "is the {c} to your left, to your right, or at your back?",
+            "is the {c} on my left, on my right, or behind me?",
+        ),
+        (
+            "would the {c} be to your left, right, or back?",
+            "would the {c} be on my left, my right, or at my back?",
+        ),
     ),
     "hard": (
         (
@@ -420,7 +429,10 @@ ALLOCENTRIC_ASKS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "fine": (
         ("in which direction is the {c}?", "in which direction is the {c} from me?"),
-        ("which of the eight directions around you points to the {c}?", "which of the eight directions around me points to the {c}?"),
+        (
+            "which of the eight directions around you points to the {c}?",
+            "which of the eight directions around me points to the {c}?",
+        ),
         ("where is the {c} relative to you?", "where is the {c} relative to me?"),
     ),
 }
@@ -448,7 +460,10 @@ ALLOCENTRIC_DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
     ),
     "hard": (
-        ("Each direction is the 90-degree sector centred on it.", "Each direction is the 90-degree sector centred on it."),
+        (
+            "Each direction is the 90-degree sector centred on it.",
+            "Each direction is the 90-degree sector centred on it.",
+        ),
         (
             "Each direction covers 90 degrees, with front being the range from 45 degrees left to 45 degrees right.",
             "Each direction covers 90 degrees, with front being the range from 45 degrees left to 45 degrees right.",

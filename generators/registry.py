@@ -73,7 +73,9 @@ def run_subtask(facts: SceneFacts, subtask: str, config: GenerationConfig) -> li
     chosen = balanced_selection(drafts, quota, rng)
     letters = LetterBalancer(rng)
     # the frame draws from its own stream, so framing never shifts the rule's or the balancer's draws
-    frame = PromptFrame(rng_for(config.seed, facts.source, facts.scene_id, f"{subtask}/frame"), SUBTASKS[subtask].media)
+    frame = PromptFrame(
+        rng_for(config.seed, facts.source, facts.scene_id, f"{subtask}/frame"), SUBTASKS[subtask].media
+    )
     return [_to_sample(facts, subtask, d, k, letters, config, frame) for k, d in enumerate(chosen)]
 
 

@@ -32,6 +32,9 @@ _SPLIT = re.compile(r"(?<=[.?!:])\s+(?=[A-Z'\"(])")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 OBJECT = "<obj>"
+# Sentences of the benchmarks' own stems that a subtask may repeat (normalised as `sentences` reads them):
+# VSI-Bench's route plans always end "Go forward until the X." (docs/benchmarks.md).
+BENCHMARK_STEMS = frozenset({"Go forward until the <obj>."})
 
 
 @dataclass
@@ -100,7 +103,9 @@ def sentence_audit(
         return found
     per_row = [sentences(str(r.get("question") or ""), r.get("labels") or ()) for r in rows]
     counts = Counter(s for row in per_row for s in row)
-    found.fixed = {s: c / n for s, c in sorted(counts.items()) if c / n > max_fixed_share}
+    found.fixed = {
+        s: c / n for s, c in sorted(counts.items()) if c / n > max_fixed_share and s not in BENCHMARK_STEMS
+    }
     labels, chance = _labels(rows)
     offered = [{o[3:].strip() for o in (r.get("options") or [])} for r in rows]
     carrying: dict[str, list[int]] = defaultdict(list)
@@ -108,7 +113,9 @@ def sentence_audit(
         for s in row:
             carrying[s].append(i)
     for s, idx in sorted(carrying.items()):
-        if len(idx) < min_support or len(idx) == n:  # a sentence in every sample predicts nothing beyond the rest
+        if (
+            len(idx) < min_support or len(idx) == n
+        ):  # a sentence in every sample predicts nothing beyond the rest
             continue
         label, acc = _best_constant(idx, labels, offered)
         base = sum(chance[i] for i in idx) / len(idx)
@@ -116,7 +123,14 @@ def sentence_audit(
         z = (acc - base) / se
         if acc - base > max_excess and z >= min_z:
             found.predictive.append(
-                {"sentence": s, "label": label, "accuracy": acc, "chance": base, "z": min(z, 99.0), "n": len(idx)}
+                {
+                    "sentence": s,
+                    "label": label,
+                    "accuracy": acc,
+                    "chance": base,
+                    "z": min(z, 99.0),
+                    "n": len(idx),
+                }
             )
     return found
 

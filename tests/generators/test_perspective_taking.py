@@ -269,7 +269,8 @@ def test_allocentric_vsi_wording_for_every_level_exists():
     assert any("to my left, right, or back" in a[1] for a in pt.ALLOCENTRIC_ASKS["medium"])
     assert any("to the left or the right of the {b}" in a[1] for a in pt.ALLOCENTRIC_ASKS["easy"])
     assert any(
-        "to my front-left, front-right, back-left, or back-right" in a[1] for a in pt.ALLOCENTRIC_ASKS["quadrant"]
+        "to my front-left, front-right, back-left, or back-right" in a[1]
+        for a in pt.ALLOCENTRIC_ASKS["quadrant"]
     )
     vsi_quadrant = (
         "The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and facing "
