@@ -153,3 +153,17 @@ def failures(subtask: str, found: SentenceFindings) -> list[str]:
         f"{p['accuracy']:.1%} of the {p['n']} samples carrying it (chance {p['chance']:.1%}; z {p['z']:.1f})"
         for p in found.predictive
     ]
+
+
+def attach(result: Any, rows: Sequence[dict[str, Any]], thresholds: Any) -> None:
+    """The hook `shards.audit` calls per subtask: findings into `result.sentences`, predictive sentences into
+    `result.failures` (subtasks under `min_samples` are reported only, as for the other baselines)."""
+    found = sentence_audit(
+        rows,
+        max_excess=thresholds.max_blind_excess,
+        min_z=thresholds.min_z,
+        min_support=thresholds.min_samples,
+    )
+    result.sentences = {"fixed": found.fixed, "predictive": found.predictive}
+    if result.n >= thresholds.min_samples:
+        result.failures.extend(failures(result.subtask, found))
