@@ -785,3 +785,112 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
             },
             balance_key=label,
         )
+
+
+# ---------------------------------------------------------------- camera_relative_direction
+
+# ViewSpatial-Bench's camera-perspective relative direction: in one image, where is A relative to B as the
+# camera sees it. Axes: right (the camera's x, horizontal), depth (the camera's heading on the floor plan;
+# "front" = nearer the camera than B, "back" = farther) and world up ("above" alone, "up" after front/back).
+CRD_MIN_M = 0.3  # a named axis: |component| >= 0.3 m ...
+CRD_ON_RATIO = 0.6  # ... and >= 0.6 x the largest component
+CRD_OFF_RATIO = 0.3  # an unnamed axis is <= 0.3 x the largest; anything between is ambiguous: skipped
+CRD_MIN_VISIBLE = 0.3  # both objects clearly visible in the image
+CRD_TEMPLATES = (
+    "Where is the {a} in relation to the {b}?",
+    "How is the {a} positioned with respect to the {b}?",
+    "Could you tell me the location of the {a} in comparison to the {b}?",
+    "If you're looking at the {b}, where would you find the {a}?",
+    "Where is the {a} located compared to the {b} from the camera's perspective?",
+    "Can you describe the position of the {a} relative to the {b}?",
+)
+CRD_NOTES = (
+    "",
+    "Directions are as the camera sees them; front means nearer the camera.",
+    "Use the camera's point of view: front is closer to the camera, back is farther away.",
+    "Judge from this camera: left and right as in the image, front toward the camera, back away from it.",
+)
+# (axis, sign) -> word; a label names one or two axes, depth first, then vertical, then horizontal
+_CRD_WORDS = {("depth", -1): "front", ("depth", 1): "back", ("up", 1): "above", ("up", -1): "down"}
+_CRD_WORDS |= {("right", 1): "right", ("right", -1): "left"}
+
+
+def crd_label(parts: Sequence[tuple[str, int]]) -> str:
+    """ViewSpatial's label for one or two named axes: 'left', 'above', 'front-left', 'back-up', 'down-right'."""
+    order = {"depth": 0, "up": 1, "right": 2}
+    parts = sorted(parts, key=lambda p: order[p[0]])
+    words = [_CRD_WORDS[p] for p in parts]
+    if len(parts) == 2 and parts[0][0] == "depth" and parts[1][0] == "up":
+        words[1] = "up" if parts[1][1] > 0 else "down"
+    return "-".join(words)
+
+
+CRD_LABELS: dict[str, frozenset[tuple[str, int]]] = {}
+for _axes in (("depth",), ("up",), ("right",), ("depth", "up"), ("depth", "right"), ("up", "right")):
+    for _signs in np.ndindex(*(2,) * len(_axes)):
+        _parts = tuple((ax, 1 if s else -1) for ax, s in zip(_axes, _signs, strict=True))
+        CRD_LABELS[crd_label(_parts)] = frozenset(_parts)
+
+
+def camera_relative_parts(delta_cam: np.ndarray) -> tuple[tuple[str, int], ...] | None:
+    """Named axes of A - B given as (right, depth, up) metres, or None when the relation is not clear."""
+    names = ("right", "depth", "up")
+    mag = np.abs(delta_cam)
+    top = float(mag.max())
+    if top < CRD_MIN_M:
+        return None
+    named = []
+    for name, value, m in zip(names, delta_cam, mag, strict=True):
+        if m >= max(CRD_MIN_M, CRD_ON_RATIO * top):
+            named.append((name, 1 if value > 0 else -1))
+        elif m > CRD_OFF_RATIO * top:
+            return None
+    return tuple(named) if len(named) <= 2 else None
+
+
+@rule("camera_relative_direction")
+def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    """A and B single-instance and both visible (fraction >= 0.3) in one upright image; A - B (centroids) in
+    the camera's floor-plane axes and world up; each named axis >= 0.3 m and >= 0.6 x the largest, every other
+    <= 0.3 x the largest. Distractors share no direction word with the answer."""
+    poses, valid = _valid_poses(facts)
+    vis = facts.visibility
+    singles = facts.single_instance()
+    keyed: list[tuple[str, tuple[int, int, int, np.ndarray, tuple]]] = []
+    for f in ctx.shuffled(range(len(facts.frames))):
+        if not valid[f] or horizontal_norm(poses[f, :3, 2]) < MIN_HORIZONTAL_AXIS:
+            continue
+        fwd = poses[f, :3, 2].copy()
+        fwd[2] = 0.0
+        fwd /= np.linalg.norm(fwd)
+        right = np.array([fwd[1], -fwd[0], 0.0])  # forward turned 90 deg clockwise seen from above
+        shown = [o for o in singles if vis.visible[f, o] and vis.visible_fraction[f, o] >= CRD_MIN_VISIBLE]
+        for a in shown:
+            for b in shown:
+                if a == b:
+                    continue
+                d = facts.objects[a].centroid.astype(np.float64) - facts.objects[b].centroid
+                delta = np.array([d @ right, d @ fwd, d[2]])
+                parts = camera_relative_parts(delta)
+                if parts is None:
+                    continue
+                keyed.append((crd_label(parts), (f, a, b, delta, parts)))
+    # each (image, pair) at most once either way round: the mirrored question repeats the same geometry
+    seen: set[tuple[int, frozenset[int]]] = set()
+    for f, a, b, delta, parts in balanced_order(ctx.shuffled(keyed), ctx.rng):
+        if (f, frozenset((a, b))) in seen:
+            continue
+        seen.add((f, frozenset((a, b))))
+        label = crd_label(parts)
+        pool = [t for t, p in CRD_LABELS.items() if not (p & CRD_LABELS[label]) and t != label]
+        distractors = [pool[i] for i in ctx.rng.choice(len(pool), size=3, replace=False)]
+        names = {"a": facts.objects[a].label, "b": facts.objects[b].label}
+        question = " ".join(p for p in (ctx.template(CRD_TEMPLATES, **names), _pick(ctx, CRD_NOTES)) if p)
+        yield Draft(
+            question=question,
+            frames=[f],
+            objects=[a, b],
+            choices=[label, *distractors],
+            extra={"direction": label, "delta_right_depth_up_m": delta},
+            balance_key=label,
+        )

@@ -13,7 +13,7 @@ from generators.registry import run_subtask
 from generators.viewpoint import EASY, FINE, HARD, MEDIUM, floor_angle, motion_direction
 from schemas import validate_sample
 from schemas.facts import FrameFacts, Tracks
-from tests.facts_builder import box_object, frame, look_at_pose, make_facts
+from tests.facts_builder import box_object, empty_visibility, frame, look_at_pose, make_facts
 
 
 def run(facts, subtask, seed=3, **quota):
@@ -513,3 +513,51 @@ def test_geometry_renders_virtual_views_from_half_the_kept_frames():
 
     config = GeometryConfig()
     assert config.virtual_view_frames >= config.max_frames // 2
+
+
+# --- camera_relative_direction -------------------------------------------------------------------------------
+
+
+def test_camera_relative_direction_answers_by_construction():
+    # the camera at (0, -3) looks along +y: right = +x, back (farther) = +y, up = +z; B is the table
+    objects = [
+        small(1, "table", 0, 0),
+        small(2, "lamp", -1.5, 0),  # left of the table
+        box_object(3, "tv", (0, 0, 1.6), (0.4, 0.4, 0.4)),  # 1.2 m above it
+        small(4, "sofa", 0, 1.5),  # farther from the camera: back
+        small(5, "chair", 1.2, -1.2),  # nearer and to the right: front-right
+        small(6, "box", 1.0, 0.5),  # right 1.0, back 0.5: between the ratios, never asked against the table
+    ]
+    frames = [frame(i, (0, -3, 1.5), (0, 0, 1)) for i in range(3)]
+    vis = empty_visibility(3, len(objects))
+    vis.visible[:] = True
+    vis.visible_fraction[:] = 1.0
+    facts = make_facts(objects, frames, visibility=vis)
+    expected = {"lamp": "left", "tv": "above", "sofa": "back", "chair": "front-right"}
+    mirrored = {"lamp": "right", "tv": "down", "sofa": "front", "chair": "back-left"}
+    found = set()
+    for seed in range(4):
+        for s in run(facts, "camera_relative_direction", seed=seed, camera_relative_direction=100):
+            a, b = (o["label"] for o in s["facts"]["objects"])
+            assert "box" not in (a, b) or {a, b} != {"box", "table"}
+            assert len(s["options"]) == 4
+            others = [o[3:] for o in s["options"] if o[3:] != correct(s)]
+            words = set(correct(s).replace("up", "above").split("-"))
+            assert all(not (set(t.replace("up", "above").split("-")) & words) for t in others)
+            if b == "table":
+                assert correct(s) == expected[a], (a, s["facts"])
+                found.add(a)
+            elif a == "table":
+                assert correct(s) == mirrored[b], (b, s["facts"])
+                found.add(b)
+    assert found == set(expected)
+
+
+def test_camera_relative_labels_follow_viewspatial():
+    assert pt.crd_label([("depth", 1), ("up", 1)]) == "back-up"
+    assert pt.crd_label([("right", -1), ("up", 1)]) == "above-left"
+    assert pt.crd_label([("right", 1), ("depth", -1)]) == "front-right"
+    assert len(pt.CRD_LABELS) == 18
+    assert pt.camera_relative_parts(np.array([1.0, 0.5, 0.0])) is None  # 0.5 is neither named nor negligible
+    assert pt.camera_relative_parts(np.array([1.0, 0.7, 0.1])) == (("right", 1), ("depth", 1))
+    assert pt.camera_relative_parts(np.array([0.2, 0.1, 0.0])) is None  # too small to name
