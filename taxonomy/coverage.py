@@ -194,3 +194,12 @@ def coverage_table() -> str:
             text += f" ({c.reason})"
         lines.append(f"| {c.benchmark} | {c.question_type} | {subs} | {text} |")
     return "\n".join(lines)
+
+
+def coverage_lines() -> list[str]:
+    """One line per entry, for the terminal (`sicorpus subtasks`)."""
+    out = []
+    for c in COVERAGE:
+        where = ", ".join(c.subtasks) if c.subtasks else f"not covered: {c.reason}"
+        out.append(f"{c.benchmark} / {c.question_type}: {where}")
+    return out
