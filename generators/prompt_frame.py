@@ -108,3 +108,9 @@ class PromptFrame:
 def frame_strings() -> set[str]:
     """Every non-empty string the frame may add (the sentence audit tells them from question text)."""
     return {v.text for variants in PARTS.values() for v in variants if v.text}
+
+
+def question_stem(question: str) -> str:
+    """The first line of a framed question that the frame did not add (the question itself)."""
+    frame = frame_strings()
+    return next((line for line in question.split("\n") if line and line not in frame), "")
