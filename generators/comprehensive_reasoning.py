@@ -32,8 +32,8 @@ START_SNAP_M = 1.0  # an object's nearest free cell must be this close to its ce
 FACING_MIN_M = 0.5  # the faced object is at least this far from the start, so "facing" has a direction
 ALT_ROUTE_REL = 1.15  # a route around another side of an obstacle within 15 % of the shortest => ambiguous
 ALT_ROUTE_GAP_M = 0.5  # routes farther apart than this somewhere pass an obstacle on different sides
-LANDMARK_MAX_M = 1.0  # a leg ends "until the X" when X's centre is this close to the leg's end ...
-LANDMARK_GAP_M = 0.5  # ... and every other named object is this much farther from it
+LANDMARK_MAX_M = 0.8  # a leg ends "until the X" when X's nearest point is this close to the leg's end ...
+LANDMARK_GAP_M = 0.4  # ... and every other named object's nearest point is this much farther
 STRAIGHT_START_SHARE = 0.5  # share of routes that face the first leg when some object lies straight along it
 # multi_hop_relation
 PAIR_RANGE_M = (0.3, 5.0)
@@ -282,7 +282,7 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
         return None  # a near-shortest route round another side of an obstacle turns differently: not unique
     words = [t for t in turns if t]
     names = [facts.objects[o].label for o in (a, b, c)]
-    landmarks = _landmarks(route, centers, exclude=(a, c))
+    landmarks = _landmarks(facts, route, named, exclude=(a, c))
     actions = _actions(
         route, turns, names[2], [facts.objects[o].label if o is not None else None for o in landmarks]
     )
@@ -327,11 +327,13 @@ def _turns(route, heading: np.ndarray) -> list[str | None] | None:
     return out
 
 
-def _landmarks(route, centers: dict[int, np.ndarray], exclude: Sequence[int]) -> list[int | None]:
-    """Per inner leg (all but the last): the named object that marks its end, or None. A landmark's centre is
-    within LANDMARK_MAX_M of the corner the leg ends at, every other named object at least LANDMARK_GAP_M
-    farther, and it lies ahead along the leg (past its middle), so "go forward until the X" stops there."""
-    names = [o for o in centers if o not in exclude]
+def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence[int]) -> list[int | None]:
+    """Per inner leg (all but the last): the named object that marks its end, or None. "Go forward until the X"
+    stops where X is reached, so the object's nearest floor-projected point is within LANDMARK_MAX_M of the
+    corner the leg ends at, every other named object's at least LANDMARK_GAP_M farther, and that point lies
+    past the middle of the leg."""
+    names = [o for o in named if o not in exclude]
+    points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in names}
     out: list[int | None] = []
     for k in range(len(route.segments) - 1):
         start, corner = route.waypoints[k], route.waypoints[k + 1]
@@ -339,11 +341,13 @@ def _landmarks(route, centers: dict[int, np.ndarray], exclude: Sequence[int]) ->
         if not names:
             out.append(None)
             continue
-        d = np.array([np.linalg.norm(centers[o] - corner) for o in names])
+        nearest = [np.linalg.norm(points[o] - corner, axis=1) for o in names]
+        d = np.array([float(n.min()) for n in nearest])
         order = np.argsort(d, kind="stable")
         best = names[int(order[0])]
         runner_up = d[order[1]] if len(order) > 1 else np.inf
-        ahead = float((centers[best] - start) @ leg) / max(float(leg @ leg), 1e-9)
+        reach = points[best][int(np.argmin(nearest[int(order[0])]))]
+        ahead = float((reach - start) @ leg) / max(float(leg @ leg), 1e-9)
         clear = d[order[0]] <= LANDMARK_MAX_M and runner_up - d[order[0]] >= LANDMARK_GAP_M and ahead >= 0.5
         out.append(best if clear else None)
     return out
