@@ -848,11 +848,28 @@ def camera_relative_parts(delta_cam: np.ndarray) -> tuple[tuple[str, int], ...] 
     return tuple(named) if len(named) <= 2 else None
 
 
+def crd_distractors(label: str, rng: np.random.Generator) -> list[str]:
+    """The other three labels of a symmetric option set, so no option text stands out: for a two-axis answer
+    the four sign combinations of its two axes (front-left, front-right, back-left, back-right); for a one-axis
+    answer its axis both ways plus another axis both ways (left, right, above, down). Every distractor is wrong
+    (an opposite sign, or an axis the answer says is negligible), all options have the same number of words,
+    and each one relates to the others as the answer does. Distractors that merely avoid the answer's words
+    (ViewSpatial's rule) single the answer out as the one option sharing no word with the rest."""
+    axes = sorted({axis for axis, _ in CRD_LABELS[label]})
+    if len(axes) == 1:
+        others = [a for a in ("depth", "up", "right") if a != axes[0]]
+        axes = [axes[0], others[int(rng.integers(len(others)))]]
+        sets = [[(ax, sign)] for ax in axes for sign in (1, -1)]
+    else:
+        sets = [[(axes[0], s0), (axes[1], s1)] for s0 in (1, -1) for s1 in (1, -1)]
+    return [t for t in (crd_label(p) for p in sets) if t != label]
+
+
 @rule("camera_relative_direction")
 def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """A and B single-instance and both visible (fraction >= 0.3) in one upright image; A - B (centroids) in
     the camera's floor-plane axes and world up; each named axis >= 0.3 m and >= 0.6 x the largest, every other
-    <= 0.3 x the largest. Distractors share no direction word with the answer."""
+    <= 0.3 x the largest. Options form a symmetric set (`crd_distractors`)."""
     poses, valid = _valid_poses(facts)
     vis = facts.visibility
     singles = facts.single_instance()
@@ -882,8 +899,7 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
             continue
         seen.add((f, frozenset((a, b))))
         label = crd_label(parts)
-        pool = [t for t, p in CRD_LABELS.items() if not (p & CRD_LABELS[label]) and t != label]
-        distractors = [pool[i] for i in ctx.rng.choice(len(pool), size=3, replace=False)]
+        distractors = crd_distractors(label, ctx.rng)
         names = {"a": facts.objects[a].label, "b": facts.objects[b].label}
         question = " ".join(p for p in (ctx.template(CRD_TEMPLATES, **names), _pick(ctx, CRD_NOTES)) if p)
         yield Draft(

@@ -541,9 +541,13 @@ def test_camera_relative_direction_answers_by_construction():
             a, b = (o["label"] for o in s["facts"]["objects"])
             assert "box" not in (a, b) or {a, b} != {"box", "table"}
             assert len(s["options"]) == 4
-            others = [o[3:] for o in s["options"] if o[3:] != correct(s)]
-            words = set(correct(s).replace("up", "above").split("-"))
-            assert all(not (set(t.replace("up", "above").split("-")) & words) for t in others)
+            # a symmetric set: the answer's axes (or its axis and one more) with every sign, same word counts
+            parts = [pt.CRD_LABELS[o[3:]] for o in s["options"]]
+            assert len({len(p) for p in parts}) == 1 and len(set(map(frozenset, parts))) == 4
+            axes = {ax for p in parts for ax, _ in p}
+            assert len(axes) == 2
+            for ax in axes:  # each axis appears with both signs equally often
+                assert sum(1 for p in parts if (ax, 1) in p) == sum(1 for p in parts if (ax, -1) in p)
             if b == "table":
                 assert correct(s) == expected[a], (a, s["facts"])
                 found.add(a)
