@@ -565,3 +565,29 @@ def test_camera_relative_labels_follow_viewspatial():
     assert pt.camera_relative_parts(np.array([1.0, 0.5, 0.0])) is None  # 0.5 is neither named nor negligible
     assert pt.camera_relative_parts(np.array([1.0, 0.7, 0.1])) == (("right", 1), ("depth", 1))
     assert pt.camera_relative_parts(np.array([0.2, 0.1, 0.0])) is None  # too small to name
+
+
+def test_quadrant_bins_split_exactly_at_the_axes():
+    from generators.viewpoint import QUADRANT
+
+    # + = left of the facing direction: VSI's quadrants with the viewer facing +y
+    assert [QUADRANT.label(a) for a in (1, 89, 91, 179, -179, -91, -89, -1)] == [
+        "front-left", "front-left", "back-left", "back-left",
+        "back-right", "back-right", "front-right", "front-right",
+    ]  # fmt: skip
+    assert QUADRANT.boundary_distance(45.0) == pytest.approx(45)
+    assert QUADRANT.boundary_distance(-100.0) == pytest.approx(10)
+    assert QUADRANT.boundary_distance(175.0) == pytest.approx(5)
+
+
+@pytest.mark.parametrize(
+    "angle, quadrant",
+    [(20, "front-left"), (80, None), (100, None), (120, "back-left"), (-30, "front-right"), (-78, None), (-75, "front-right"),
+     (-110, "back-right"), (-168, None), (160, "back-left")],
+)  # fmt: skip
+def test_allocentric_quadrant_answers_by_construction_and_skips_near_boundaries(angle, quadrant):
+    # standing at A (0, 0) facing B (2, 0); C 2 m away at `angle` (+ = left); 15-degree margin from 0/90/180/270
+    c = 2 * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    facts = allocentric_facts([small(1, "bed", 0, 0), small(2, "desk", 2, 0), small(3, "lamp", *c)])
+    found = {label for level, label in levels_of(facts, ("bed", "desk", "lamp")) if level == "quadrant"}
+    assert found == ({quadrant} if quadrant else set())
