@@ -121,6 +121,8 @@ COVERAGE: tuple[Coverage, ...] = (
         ("hypothetical_rotation", "camera_rotation"),
         "one camera position turning in place: what is ahead after a 90/180-degree turn; how the view "
         "turned between two images",
+        "no question states a turn and asks where an object of the turned view lies: with a 60-degree field "
+        "of view the object stays inside the turned sector, so the stated turn alone gives the answer",
     ),
     Coverage(
         "MindCube",
