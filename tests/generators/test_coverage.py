@@ -46,3 +46,10 @@ def test_vsi_directions_and_viewspatial_camera_direction_are_taught():
     assert "quadrant" in by_type["object_rel_direction_hard"].form
     assert by_type["Camera perspective - Relative Direction"].subtasks == ("camera_relative_direction",)
     assert coverage_table().count("\n") == len(COVERAGE) + 1
+
+
+def test_docs_show_the_current_map():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
+    assert coverage_table() in doc  # regenerate the table in docs/benchmarks.md when the map changes
