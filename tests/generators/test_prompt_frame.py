@@ -61,3 +61,12 @@ def test_video_frames_up_to_32_per_build():
     assert FramesConfig(video_frames=32).video_frames == 32
     with pytest.raises(ValueError):
         FramesConfig(video_frames=33)
+
+
+def test_docs_state_the_declared_shares():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
+    for part, variants in pf.PARTS.items():
+        for v in variants:
+            assert f"| {part} | {v.text or '(none)'} | {v.share:.0%} |" in doc, (part, v.text)
