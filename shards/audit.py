@@ -86,9 +86,8 @@ class SubtaskAudit:
     label_shares: dict[str, float] = field(default_factory=dict)
     max_label_share: float | None = None
     note: str | None = None
-    sentences: dict[str, Any] = field(
-        default_factory=dict
-    )  # fixed / answer-predicting sentences (audit_sentences)
+    # fixed and answer-predicting sentences (shards/audit_sentences.py)
+    sentences: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
