@@ -32,6 +32,9 @@ START_SNAP_M = 1.0  # an object's nearest free cell must be this close to its ce
 FACING_MIN_M = 0.5  # the faced object is at least this far from the start, so "facing" has a direction
 ALT_ROUTE_REL = 1.15  # a route around another side of an obstacle within 15 % of the shortest => ambiguous
 ALT_ROUTE_GAP_M = 0.5  # routes farther apart than this somewhere pass an obstacle on different sides
+LANDMARK_MAX_M = 0.8  # a leg ends "until the X" when X's nearest point is this close to the leg's end ...
+LANDMARK_GAP_M = 0.4  # ... and every other named object's nearest point is this much farther
+STRAIGHT_START_SHARE = 0.5  # share of routes that face the first leg when some object lies straight along it
 # multi_hop_relation
 PAIR_RANGE_M = (0.3, 5.0)
 SIDE_MARGIN_DEG = 15.0
@@ -39,7 +42,7 @@ DISTANCE_GAP_M, DISTANCE_GAP_REL = 0.15, 0.10
 ATTEMPTS = 400  # random candidate draws for the combinatorial rules
 
 OBJECT_COUNT_TEMPLATES = (
-    "How many {label}(s) are in this room?",
+    "How many {labels} are in this room?",
     "Count the {labels} in this room. How many are there?",
     "How many {labels} does this room contain in total?",
     "Watching the whole video, how many separate {labels} can you find in the room?",
@@ -260,7 +263,12 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
     facing = [b for b in named if b not in (a, c) and np.linalg.norm(centers[b] - origin) >= FACING_MIN_M]
     if not facing:
         return None
-    b = facing[int(ctx.rng.integers(len(facing)))]
+    # VSI-Bench's routes often open "Go forward until ...": where an object lies straight along the first leg,
+    # face it in about half of the routes, so the first action needs no turn
+    seg0 = route.segments[0]
+    straight = [b for b in facing if abs(signed_angle_deg(seg0, centers[b] - origin)) < STRAIGHT_AHEAD_DEG]
+    pool = straight if straight and ctx.rng.random() < STRAIGHT_START_SHARE else facing
+    b = pool[int(ctx.rng.integers(len(pool)))]
     turns = _turns(route, centers[b] - origin)
     if turns is None or not any(t for t in turns) or sum(1 for t in turns if t) > MAX_TURNS:
         return None
@@ -274,16 +282,21 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
         return None  # a near-shortest route round another side of an obstacle turns differently: not unique
     words = [t for t in turns if t]
     names = [facts.objects[o].label for o in (a, b, c)]
-    actions = _actions(route, turns, names[2])
+    landmarks = _landmarks(facts, route, named, exclude=(a, c))
+    actions = _actions(
+        route, turns, names[2], [facts.objects[o].label if o is not None else None for o in landmarks]
+    )
     distractors = _turn_distractors(ctx, words)
     return Draft(
         question=ctx.template(
             ROUTE_TEMPLATES, start=names[0], facing=names[1], goal=names[2], actions=actions
         ),
         frames=ctx.video_frames(facts),
-        objects=[a, b, c],
+        objects=[a, b, c, *dict.fromkeys(o for o in landmarks if o is not None)],
         choices=[", ".join(w.capitalize() for w in seq) for seq in [words, *distractors]],
         extra={
+            "landmarks": [None if o is None else facts.objects[o].label for o in landmarks],
+            "opens_with_turn": bool(turns[0]),
             "waypoints_xy": route.waypoints,
             "route_length_m": route.length,
             "turn_angles_deg": _angles(route, centers[b] - origin),
@@ -314,15 +327,46 @@ def _turns(route, heading: np.ndarray) -> list[str | None] | None:
     return out
 
 
-def _actions(route, turns: list[str | None], goal: str) -> str:
+def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence[int]) -> list[int | None]:
+    """Per inner leg (all but the last): the named object that marks its end, or None. "Go forward until the X"
+    stops where X is reached, so the object's nearest floor-projected point is within LANDMARK_MAX_M of the
+    corner the leg ends at, every other named object's at least LANDMARK_GAP_M farther, and that point lies
+    past the middle of the leg."""
+    names = [o for o in named if o not in exclude]
+    points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in names}
+    out: list[int | None] = []
+    for k in range(len(route.segments) - 1):
+        start, corner = route.waypoints[k], route.waypoints[k + 1]
+        leg = corner - start
+        if not names:
+            out.append(None)
+            continue
+        nearest = [np.linalg.norm(points[o] - corner, axis=1) for o in names]
+        d = np.array([float(n.min()) for n in nearest])
+        order = np.argsort(d, kind="stable")
+        best = names[int(order[0])]
+        runner_up = d[order[1]] if len(order) > 1 else np.inf
+        reach = points[best][int(np.argmin(nearest[int(order[0])]))]
+        ahead = float((reach - start) @ leg) / max(float(leg @ leg), 1e-9)
+        clear = d[order[0]] <= LANDMARK_MAX_M and runner_up - d[order[0]] >= LANDMARK_GAP_M and ahead >= 0.5
+        out.append(best if clear else None)
+    return out
+
+
+def _actions(route, turns: list[str | None], goal: str, landmarks: Sequence[str | None]) -> str:
+    """VSI-Bench's numbered plan: '[please fill in]' for each turn, 'Go forward until the X.' for a leg that
+    ends at a landmark (and for the last leg, at the goal), else the leg's length."""
     steps: list[str] = []
     legs = np.linalg.norm(route.segments, axis=1)
     for k, leg in enumerate(legs):
         if turns[k]:
             steps.append("[please fill in]")
-        steps.append(
-            f"Go forward until the {goal}." if k == len(legs) - 1 else f"Go forward about {leg:.1f} m."
-        )
+        if k == len(legs) - 1:
+            steps.append(f"Go forward until the {goal}.")
+        elif landmarks[k]:
+            steps.append(f"Go forward until the {landmarks[k]}.")
+        else:
+            steps.append(f"Go forward about {leg:.1f} m.")
     return " ".join(f"{i + 1}. {s}" for i, s in enumerate(steps))
 
 

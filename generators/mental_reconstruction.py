@@ -27,6 +27,7 @@ BORDER_MARGIN_REL, BORDER_MARGIN_M = (
 MAP_OBJECTS = (3, 4)  # objects per map question
 MAP_MAX_SUBSETS = 2000  # candidate subsets considered per scene (C(40, 4) would be 91 390)
 AXIS_MAX_DEG = 30.0  # first frame's view direction within this of a room axis (15 deg clear of the diagonal)
+MAP_MAX_STARTS = 8  # start frames tried per scene (each one a video whose first frame faces a room axis)
 # occlusion: the answer has >= 30 % of its in-view points behind ANOTHER object (geometry's occluded_by_other,
 # which excludes self-occlusion); distractor labels have <= 5 % hidden and >= 70 % inside the image (a
 # deeper border cut could be read as "partly hidden"; 80 % left most real views with fewer than 2 distractors)
@@ -59,7 +60,7 @@ COGNITIVE_MAP_TEMPLATES = (
     "Where do {objects} fall on this grid (judging by each object's centre)?",
     "Split the room's floor into a {n}x{n} grid seen from above, with the top of the grid in the direction the camera "
     "looks at the start of the video. Which cells hold the centres of {objects}?",
-    "On a bird's-eye {n}x{n} grid map of the room (top = the first frame's viewing direction), which placement of the "
+    "On a bird's-eye {n}x{n} grid map of the room (top = the first frame's viewing direction), which placement of "
     "{objects} is correct? Use the centre of each object.",
     "Think of a {n}x{n} overhead grid covering the room, oriented so the camera initially looks toward its top edge. "
     "Which option gives the correct cell for the centre of each of {objects}?",
@@ -199,13 +200,68 @@ def room_extent_xy(facts: SceneFacts) -> np.ndarray:
 
 @rule("cognitive_map")
 def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
-    video = ctx.video_frames(facts)
-    if not video or not facts.objects:
+    """Objects placed on a 3x3 grid over the room's floor extent, its top the view direction of the video's
+    first frame (snapped to the nearest room axis when within 30 degrees). Videos may start at any frame that
+    leaves `video_frames` frames to the end: a real scan whose first frame looks 38 degrees off every room
+    axis still has later frames that face a wall. When no frame faces a room axis, the grid is turned to the
+    first frame's exact heading, which is what every template says."""
+    if not facts.objects:
         return
-    axes = map_axes(facts.frames[video[0]].forward)
-    if axes is None:
+    asked: set[frozenset[int]] = set()
+    for video, up, right, alignment in _map_starts(facts, ctx):
+        for draft in _map_drafts(facts, ctx, video, up, right, asked):
+            draft.extra["map_alignment"] = alignment
+            yield draft
+
+
+def _map_starts(
+    facts: SceneFacts, ctx: GenContext
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, str]]:
+    """(video frames, up axis, right axis, alignment) per start frame tried: the trajectory's first frame
+    first, then up to MAP_MAX_STARTS others in random order whose heading is near a room axis."""
+    n = len(facts.frames)
+    k = min(n, ctx.config.video_frames)
+    if k == 0:
         return
-    up, right = axes
+    ok = [s for s in range(n - k + 1) if np.isfinite(facts.frames[s].pose).all()]
+    order = [s for s in ok if s == 0] + ctx.shuffled([s for s in ok if s != 0])
+    tried = 0
+    for s in order:
+        axes = map_axes(facts.frames[s].forward)
+        if axes is None:
+            continue
+        tried += 1
+        yield _window(s, n - 1, k), axes[0], axes[1], "room_axis"
+        if tried == MAP_MAX_STARTS:
+            return
+    if tried == 0 and ok:
+        heading = _heading_axes(facts.frames[ok[0]].forward)
+        if heading is not None:
+            yield _window(ok[0], n - 1, k), heading[0], heading[1], "first_frame_heading"
+
+
+def _window(start: int, end: int, k: int) -> list[int]:
+    """k frame positions uniform over [start, end] (GenContext.video_frames over a stretch of trajectory)."""
+    return sorted({int(round(x)) for x in np.linspace(start, end, min(k, end - start + 1))})
+
+
+def _heading_axes(forward: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    f = np.asarray(forward[:2], dtype=np.float64)
+    norm = float(np.linalg.norm(f))
+    if norm < 0.3:
+        return None
+    up = f / norm
+    return up, np.array([up[1], -up[0]])
+
+
+def _map_drafts(
+    facts: SceneFacts,
+    ctx: GenContext,
+    video: list[int],
+    up: np.ndarray,
+    right: np.ndarray,
+    asked: set[frozenset[int]],
+) -> Iterator[Draft]:
     extent = room_extent_xy(facts)
     u_rng = (float((extent @ up).min()), float((extent @ up).max()))
     r_rng = (float((extent @ right).min()), float((extent @ right).max()))
@@ -229,6 +285,8 @@ def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     if len(eligible) < 3:
         return
     for subset in _map_subsets(eligible, ctx):
+        if frozenset(subset) in asked:
+            continue
         chosen = ctx.shuffled(subset)  # mention order is random (guard 4)
         k = len(chosen)
         if len({cells[o] for o in chosen}) < k:  # filter: objects in distinct cells
@@ -238,6 +296,7 @@ def cognitive_map(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         distractors = _map_distractors(ctx, truth)
         if len(distractors) < 3:
             continue
+        asked.add(frozenset(subset))
         options = [_map_text(names, a) for a in [truth, *distractors]]
         question = ctx.template(COGNITIVE_MAP_TEMPLATES, n=GRID_N, objects=english_list(names))
         yield Draft(

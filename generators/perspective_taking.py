@@ -64,7 +64,13 @@ VIRTUAL_MAX_REPEAT = 2  # the same (turn, object) answer at most this often per 
 
 OCP_MAX_FRACTION_1 = 0.02  # "not visible in image 1" also means no sliver of it in image 1
 
-COORD_NOTE = "coordinates are (x, y) normalised to 0-1000, x to the right and y down from the top-left corner"
+# How the printed coordinates read, worded several ways (no one note in most view_correspondence samples).
+COORD_NOTES = (
+    "coordinates are (x, y) normalised to 0-1000, x to the right and y down from the top-left corner",
+    "(x, y) are scaled to 0-1000 across the image width and height, from the top-left corner",
+    "points are given as (x, y) on a 0-1000 scale, with (0, 0) at the top-left and y growing downward",
+    "x runs left to right and y top to bottom, both from 0 to 1000",
+)
 
 
 # ---------------------------------------------------------------- balancing helpers
@@ -100,6 +106,11 @@ def balanced_order(keyed: Sequence[tuple[str, T]], rng: np.random.Generator) -> 
     return interleave(capped, rng)
 
 
+def _pick(ctx: GenContext, forms: tuple | list) -> Any:
+    """One of several wordings, at random (guard 6)."""
+    return forms[int(ctx.rng.integers(len(forms)))]
+
+
 def _valid_poses(facts: SceneFacts) -> tuple[np.ndarray, np.ndarray]:
     poses = np.stack([f.pose for f in facts.frames]) if facts.frames else np.zeros((0, 4, 4))
     return poses, np.isfinite(poses).all(axis=(1, 2))
@@ -122,17 +133,15 @@ def _pairs(
 
 CORRESPONDENCE_TEMPLATES = [
     "The two images show the same scene from different viewpoints. The point at ({x}, {y}) in image 1 is also "
-    "seen in image 2. Which of the following positions in image 2 shows the same 3D point? ("
-    + COORD_NOTE
-    + ")",
+    "seen in image 2. Which of the following positions in image 2 shows the same 3D point? ({note})",
     "Look at the spot ({x}, {y}) in image 1. Which point of image 2 corresponds to the same place in the scene? "
-    "(" + COORD_NOTE + ")",
+    "({note})",
     "Find the correspondence: a surface point appears at ({x}, {y}) in the first image. Where does it appear in "
-    "the second image? (" + COORD_NOTE + ")",
+    "the second image? ({note})",
     "Image coordinates are normalised to 0-1000 with (0, 0) at the top-left corner. The scene point at ({x}, {y}) "
     "in image 1 is visible in image 2 as well. Which candidate location in image 2 is it?",
     "Which of the candidate points in image 2 is the same physical point as the one at ({x}, {y}) in image 1? "
-    "(" + COORD_NOTE + ")",
+    "({note})",
 ]
 
 
@@ -194,7 +203,7 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             options = [p, *closer, *farther]
             x, y = (int(round(float(v) * 1000)) for v in tracks.uv[f1, p])
             yield Draft(
-                question=ctx.template(CORRESPONDENCE_TEMPLATES, x=x, y=y),
+                question=ctx.template(CORRESPONDENCE_TEMPLATES, x=x, y=y, note=_pick(ctx, COORD_NOTES)),
                 frames=[f1, f2],
                 objects=[],
                 choices=[_coord_text(tracks.uv[f2, o]) for o in options],
@@ -361,28 +370,150 @@ def camera_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
 
 # ---------------------------------------------------------------- allocentric_direction
 
-_CENTRE_NOTE = " Treat each object as its centre seen from above."
+# Positions are centroids seen from above; saying so is optional and worded several ways ("" = not said), so
+# no corpus-only sentence ends every direction question.
+CENTRE_NOTES = (
+    "Treat each object as its centre seen from above.",
+    "Use the centre of each object, viewed from above.",
+    "Judge by where each object's centre lies on the floor plan.",
+    "",
+)
 
-# Per level: (question for "you", question for "I"). Hard/fine define their sectors so the bins are explicit.
-ALLOCENTRIC_ASKS: dict[str, tuple[str, str]] = {
-    "easy": ("is the {c} on your left or on your right?", "is the {c} to my left or to my right?"),
+# Per level: ways to ask, as (question for "you", question for "I"). {b} is the faced object.
+ALLOCENTRIC_ASKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "easy": (
+        ("is the {c} on your left or on your right?", "is the {c} to my left or to my right?"),
+        (
+            "is the {c} to the left or the right of the {b}?",
+            "is the {c} to the left or the right of the {b}?",
+        ),
+        ("is the {c} to your left or to your right?", "would the {c} be on my left or on my right?"),
+    ),
     "medium": (
-        "is the {c} on your left, on your right, or behind you? An object is behind you if you would have to "
-        "turn at least 135 degrees in order to face it.",
-        "is the {c} to my left, right, or back? An object is to my back if I would have to turn at least 135 "
-        "degrees in order to face it.",
+        ("is the {c} on your left, on your right, or behind you?", "is the {c} to my left, right, or back?"),
+        (
+            "is the {c} to your left, to your right, or at your back?",
+            "is the {c} on my left, on my right, or behind me?",
+        ),
+        (
+            "would the {c} be to your left, right, or back?",
+            "would the {c} be on my left, my right, or at my back?",
+        ),
     ),
     "hard": (
-        "is the {c} in front of you, to your left, behind you, or to your right? Each direction is the "
-        "90-degree sector centred on it.",
-        "is the {c} in front of me, to my left, behind me, or to my right? Each direction is the 90-degree "
-        "sector centred on it.",
+        (
+            "is the {c} in front of you, to your left, behind you, or to your right?",
+            "is the {c} in front of me, to my left, behind me, or to my right?",
+        ),
+        ("is the {c} to your front, left, back, or right?", "is the {c} to my front, left, back, or right?"),
+        (
+            "which way is the {c} from you: front, left, back or right?",
+            "which way is the {c} from me: front, left, back or right?",
+        ),
+    ),
+    "quadrant": (
+        (
+            "is the {c} to your front-left, front-right, back-left, or back-right?",
+            "is the {c} to my front-left, front-right, back-left, or back-right?",
+        ),
+        (
+            "in which quadrant around you is the {c}: front-left, front-right, back-left or back-right?",
+            "in which quadrant around me is the {c}: front-left, front-right, back-left or back-right?",
+        ),
+        (
+            "is the {c} ahead of you on the left, ahead on the right, behind on the left, or behind on the right "
+            "(front-left, front-right, back-left, back-right)?",
+            "is the {c} ahead of me on the left, ahead on the right, behind on the left, or behind on the right "
+            "(front-left, front-right, back-left, back-right)?",
+        ),
     ),
     "fine": (
-        "in which direction is the {c}? The eight directions are 45-degree sectors centred on front, "
-        "front-left, left, back-left, back, back-right, right and front-right.",
-        "in which direction is the {c} from me? The eight directions are 45-degree sectors centred on front, "
-        "front-left, left, back-left, back, back-right, right and front-right.",
+        ("in which direction is the {c}?", "in which direction is the {c} from me?"),
+        (
+            "which of the eight directions around you points to the {c}?",
+            "which of the eight directions around me points to the {c}?",
+        ),
+        ("where is the {c} relative to you?", "where is the {c} relative to me?"),
+    ),
+}
+# Per level: the sentences that define its bins, as ("you" form, "I" form); the first is the benchmark's own
+# where one exists (VSI-Bench's 135-degree rule and quadrant sentence), the others paraphrase it. "" = the
+# definition is left out (only where the labels are self-explanatory: left or right).
+ALLOCENTRIC_DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "easy": (("", ""),),
+    "medium": (
+        (
+            "An object is behind you if you would have to turn at least 135 degrees in order to face it.",
+            "An object is to my back if I would have to turn at least 135 degrees in order to face it.",
+        ),
+        (
+            "Count an object as behind you when facing it would take a turn of 135 degrees or more.",
+            "Count an object as at my back when facing it would take me a turn of 135 degrees or more.",
+        ),
+        (
+            "'Behind' means you would need to turn by 135 degrees or more to look at it.",
+            "'Back' means I would need to turn by 135 degrees or more to look at it.",
+        ),
+        (
+            "Anything you could only face after turning 135 degrees or further is behind you.",
+            "Anything I could only face after turning 135 degrees or further is at my back.",
+        ),
+    ),
+    "hard": (
+        (
+            "Each direction is the 90-degree sector centred on it.",
+            "Each direction is the 90-degree sector centred on it.",
+        ),
+        (
+            "Each direction covers 90 degrees, with front being the range from 45 degrees left to 45 degrees right.",
+            "Each direction covers 90 degrees, with front being the range from 45 degrees left to 45 degrees right.",
+        ),
+        (
+            "The four directions split the circle around you into equal quarters centred on ahead, left, behind "
+            "and right.",
+            "The four directions split the circle around me into equal quarters centred on ahead, left, behind "
+            "and right.",
+        ),
+    ),
+    "quadrant": (
+        (
+            "The directions refer to the quadrants of a Cartesian plane (if you are standing at the origin and "
+            "facing along the positive y-axis).",
+            "The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and facing "
+            "along the positive y-axis).",
+        ),
+        (
+            "Think of a Cartesian plane with you at the origin looking along the positive y-axis: the directions "
+            "are its four quadrants.",
+            "Think of a Cartesian plane with me at the origin looking along the positive y-axis: the directions "
+            "are its four quadrants.",
+        ),
+        (
+            "The lines straight ahead and straight sideways divide the floor around you into these four quadrants.",
+            "The lines straight ahead and straight sideways divide the floor around me into these four quadrants.",
+        ),
+        (
+            "Front-left, for example, is everything between straight ahead and directly to your left.",
+            "Front-left, for example, is everything between straight ahead and directly to my left.",
+        ),
+    ),
+    "fine": (
+        (
+            "The eight directions are 45-degree sectors centred on front, front-left, left, back-left, back, "
+            "back-right, right and front-right.",
+            "The eight directions are 45-degree sectors centred on front, front-left, left, back-left, back, "
+            "back-right, right and front-right.",
+        ),
+        (
+            "Each of the eight directions covers 45 degrees around its own heading.",
+            "Each of the eight directions covers 45 degrees around its own heading.",
+        ),
+        (
+            "Front-left, for example, is centred halfway between straight ahead and your left, 22.5 degrees to "
+            "either side.",
+            "Front-left, for example, is centred halfway between straight ahead and my left, 22.5 degrees to "
+            "either side.",
+        ),
     ),
 }
 # (situation, person); the first is VSI-Bench's relative-direction wording, then ViewSpatial / MindCube styles.
@@ -393,13 +524,19 @@ ALLOCENTRIC_SITUATIONS: list[tuple[str, int]] = [
     ("You are positioned at the {a} and oriented toward the {b}. {Ask}", 0),
     ("Standing beside the {a} with the {b} straight ahead of you, {ask}", 0),
     ("Picture yourself at the {a}, turned so that the {b} is directly in front of you. {Ask}", 0),
+    ("If I stand at the {a} and face the {b}, {ask}", 1),
 ]
 
 
 def _allocentric_question(ctx: GenContext, level: str, a: str, b: str, c: str) -> str:
-    situation, person = ALLOCENTRIC_SITUATIONS[int(ctx.rng.integers(len(ALLOCENTRIC_SITUATIONS)))]
-    ask = ALLOCENTRIC_ASKS[level][person].format(c=c)
-    return situation.format(a=a, b=b, ask=ask, Ask=ask[0].upper() + ask[1:]) + _CENTRE_NOTE
+    situation, person = _pick(ctx, ALLOCENTRIC_SITUATIONS)
+    ask = _pick(ctx, ALLOCENTRIC_ASKS[level])[person].format(c=c, b=b)
+    parts = [
+        situation.format(a=a, b=b, ask=ask, Ask=ask[0].upper() + ask[1:]),
+        _pick(ctx, ALLOCENTRIC_DEFINITIONS[level])[person],
+        _pick(ctx, CENTRE_NOTES),
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def _footprint_corners(obj: Any) -> np.ndarray:
@@ -567,7 +704,13 @@ def hypothetical_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
 # ---------------------------------------------------------------- object_camera_position
 
 OCP_TEXT = {"front": "in front", "left": "to the left", "right": "to the right", "behind": "behind"}
-OCP_NOTE = " Each direction is the 90-degree sector centred on it, on the floor plan."
+# How the sectors are meant, worded several ways or left out ("" = not said).
+OCP_NOTES = (
+    "Each direction is the 90-degree sector centred on it, on the floor plan.",
+    "Seen from above, each direction covers 90 degrees around its own heading.",
+    "Directions are quarters of the floor plan around that camera, centred on left, right and behind.",
+    "",
+)
 OCP_TEMPLATES = [
     "The {obj} is visible in image 2 but not in image 1. Relative to the camera of image 1, where is the {obj}?",
     "Consider the camera that took image 1. Seen from above, in which direction from that camera is the {obj} "
@@ -628,7 +771,7 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
         name = facts.objects[objs[j]].label
         others = [OCP_TEXT[x] for x in CAMERA_SECTORS.labels if x not in (label, "front")]
         yield Draft(
-            question=ctx.template(OCP_TEMPLATES, obj=name) + OCP_NOTE,
+            question=" ".join(p for p in (ctx.template(OCP_TEMPLATES, obj=name), _pick(ctx, OCP_NOTES)) if p),
             frames=[f1, f2],
             objects=[objs[j]],
             choices=[OCP_TEXT[label], *others],
@@ -640,5 +783,130 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
                 "visible_fraction_image1": float(vis.visible_fraction[f1, objs[j]]),
                 "overlap": float(overlap[f1, f2]),
             },
+            balance_key=label,
+        )
+
+
+# ---------------------------------------------------------------- camera_relative_direction
+
+# ViewSpatial-Bench's camera-perspective relative direction: in one image, where is A relative to B as the
+# camera sees it. Axes: right (the camera's x, horizontal), depth (the camera's heading on the floor plan;
+# "front" = nearer the camera than B, "back" = farther) and world up ("above" alone, "up" after front/back).
+CRD_MIN_M = 0.3  # a named axis: |component| >= 0.3 m ...
+CRD_ON_RATIO = 0.6  # ... and >= 0.6 x the largest component
+CRD_OFF_RATIO = 0.3  # an unnamed axis is <= 0.3 x the largest; anything between is ambiguous: skipped
+CRD_MIN_VISIBLE = 0.3  # both objects clearly visible in the image
+CRD_TEMPLATES = (
+    "Where is the {a} in relation to the {b}?",
+    "How is the {a} positioned with respect to the {b}?",
+    "Could you tell me the location of the {a} in comparison to the {b}?",
+    "If you're looking at the {b}, where would you find the {a}?",
+    "Where is the {a} located compared to the {b} from the camera's perspective?",
+    "Can you describe the position of the {a} relative to the {b}?",
+)
+CRD_NOTES = (
+    "",
+    "Directions are as the camera sees them; front means nearer the camera.",
+    "Use the camera's point of view: front is closer to the camera, back is farther away.",
+    "Judge from this camera: left and right as in the image, front toward the camera, back away from it.",
+)
+# (axis, sign) -> word; a label names one or two axes, depth first, then vertical, then horizontal
+_CRD_WORDS = {("depth", -1): "front", ("depth", 1): "back", ("up", 1): "above", ("up", -1): "down"}
+_CRD_WORDS |= {("right", 1): "right", ("right", -1): "left"}
+
+
+def crd_label(parts: Sequence[tuple[str, int]]) -> str:
+    """ViewSpatial's label for one or two named axes: 'left', 'above', 'front-left', 'back-up', 'down-right'."""
+    order = {"depth": 0, "up": 1, "right": 2}
+    parts = sorted(parts, key=lambda p: order[p[0]])
+    words = [_CRD_WORDS[p] for p in parts]
+    if len(parts) == 2 and parts[0][0] == "depth" and parts[1][0] == "up":
+        words[1] = "up" if parts[1][1] > 0 else "down"
+    return "-".join(words)
+
+
+CRD_LABELS: dict[str, frozenset[tuple[str, int]]] = {}
+for _axes in (("depth",), ("up",), ("right",), ("depth", "up"), ("depth", "right"), ("up", "right")):
+    for _signs in np.ndindex(*(2,) * len(_axes)):
+        _parts = tuple((ax, 1 if s else -1) for ax, s in zip(_axes, _signs, strict=True))
+        CRD_LABELS[crd_label(_parts)] = frozenset(_parts)
+
+
+def camera_relative_parts(delta_cam: np.ndarray) -> tuple[tuple[str, int], ...] | None:
+    """Named axes of A - B given as (right, depth, up) metres, or None when the relation is not clear."""
+    names = ("right", "depth", "up")
+    mag = np.abs(delta_cam)
+    top = float(mag.max())
+    if top < CRD_MIN_M:
+        return None
+    named = []
+    for name, value, m in zip(names, delta_cam, mag, strict=True):
+        if m >= max(CRD_MIN_M, CRD_ON_RATIO * top):
+            named.append((name, 1 if value > 0 else -1))
+        elif m > CRD_OFF_RATIO * top:
+            return None
+    return tuple(named) if len(named) <= 2 else None
+
+
+def crd_distractors(label: str, rng: np.random.Generator) -> list[str]:
+    """The other three labels of a symmetric option set, so no option text stands out: for a two-axis answer
+    the four sign combinations of its two axes (front-left, front-right, back-left, back-right); for a one-axis
+    answer its axis both ways plus another axis both ways (left, right, above, down). Every distractor is wrong
+    (an opposite sign, or an axis the answer says is negligible), all options have the same number of words,
+    and each one relates to the others as the answer does. Distractors that merely avoid the answer's words
+    (ViewSpatial's rule) single the answer out as the one option sharing no word with the rest."""
+    axes = sorted({axis for axis, _ in CRD_LABELS[label]})
+    if len(axes) == 1:
+        others = [a for a in ("depth", "up", "right") if a != axes[0]]
+        axes = [axes[0], others[int(rng.integers(len(others)))]]
+        sets = [[(ax, sign)] for ax in axes for sign in (1, -1)]
+    else:
+        sets = [[(axes[0], s0), (axes[1], s1)] for s0 in (1, -1) for s1 in (1, -1)]
+    return [t for t in (crd_label(p) for p in sets) if t != label]
+
+
+@rule("camera_relative_direction")
+def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
+    """A and B single-instance and both visible (fraction >= 0.3) in one upright image; A - B (centroids) in
+    the camera's floor-plane axes and world up; each named axis >= 0.3 m and >= 0.6 x the largest, every other
+    <= 0.3 x the largest. Options form a symmetric set (`crd_distractors`)."""
+    poses, valid = _valid_poses(facts)
+    vis = facts.visibility
+    singles = facts.single_instance()
+    keyed: list[tuple[str, tuple[int, int, int, np.ndarray, tuple]]] = []
+    for f in ctx.shuffled(range(len(facts.frames))):
+        if not valid[f] or horizontal_norm(poses[f, :3, 2]) < MIN_HORIZONTAL_AXIS:
+            continue
+        fwd = poses[f, :3, 2].copy()
+        fwd[2] = 0.0
+        fwd /= np.linalg.norm(fwd)
+        right = np.array([fwd[1], -fwd[0], 0.0])  # forward turned 90 deg clockwise seen from above
+        shown = [o for o in singles if vis.visible[f, o] and vis.visible_fraction[f, o] >= CRD_MIN_VISIBLE]
+        for a in shown:
+            for b in shown:
+                if a == b:
+                    continue
+                d = facts.objects[a].centroid.astype(np.float64) - facts.objects[b].centroid
+                delta = np.array([d @ right, d @ fwd, d[2]])
+                parts = camera_relative_parts(delta)
+                if parts is None:
+                    continue
+                keyed.append((crd_label(parts), (f, a, b, delta, parts)))
+    # each (image, pair) at most once either way round: the mirrored question repeats the same geometry
+    seen: set[tuple[int, frozenset[int]]] = set()
+    for f, a, b, delta, parts in balanced_order(ctx.shuffled(keyed), ctx.rng):
+        if (f, frozenset((a, b))) in seen:
+            continue
+        seen.add((f, frozenset((a, b))))
+        label = crd_label(parts)
+        distractors = crd_distractors(label, ctx.rng)
+        names = {"a": facts.objects[a].label, "b": facts.objects[b].label}
+        question = " ".join(p for p in (ctx.template(CRD_TEMPLATES, **names), _pick(ctx, CRD_NOTES)) if p)
+        yield Draft(
+            question=question,
+            frames=[f],
+            objects=[a, b],
+            choices=[label, *distractors],
+            extra={"direction": label, "delta_right_depth_up_m": delta},
             balance_key=label,
         )

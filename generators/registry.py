@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import GENERATOR_VERSION, LETTERS, Draft, GenContext, GenerationConfig, rng_for
+from generators.prompt_frame import PromptFrame
 from schemas.facts import SceneFacts
 from taxonomy import SUBTASKS, TAXONOMY_VERSION
 
@@ -71,7 +72,11 @@ def run_subtask(facts: SceneFacts, subtask: str, config: GenerationConfig) -> li
     drafts = list(islice(RULES[subtask](facts, ctx), quota * config.oversample))
     chosen = balanced_selection(drafts, quota, rng)
     letters = LetterBalancer(rng)
-    return [_to_sample(facts, subtask, d, k, letters, config) for k, d in enumerate(chosen)]
+    # the frame draws from its own stream, so framing never shifts the rule's or the balancer's draws
+    frame = PromptFrame(
+        rng_for(config.seed, facts.source, facts.scene_id, f"{subtask}/frame"), SUBTASKS[subtask].media
+    )
+    return [_to_sample(facts, subtask, d, k, letters, config, frame) for k, d in enumerate(chosen)]
 
 
 def balanced_selection(drafts: list[Draft], quota: int, rng: np.random.Generator) -> list[Draft]:
@@ -155,7 +160,13 @@ class LetterBalancer:
 
 
 def _to_sample(
-    facts: SceneFacts, subtask: str, d: Draft, k: int, letters: LetterBalancer, config: GenerationConfig
+    facts: SceneFacts,
+    subtask: str,
+    d: Draft,
+    k: int,
+    letters: LetterBalancer,
+    config: GenerationConfig,
+    frame: PromptFrame,
 ) -> dict[str, Any]:
     spec = SUBTASKS[subtask]
     question = d.question.strip()
@@ -164,13 +175,9 @@ def _to_sample(
         texts, slot = letters.place(d.choices)
         options = [f"{LETTERS[i]}. {t}" for i, t in enumerate(texts)]
         answer, answer_type = LETTERS[slot], "multiple_choice"
-        question += (
-            "\n" + "\n".join(options) + "\nAnswer with the option's letter from the given choices directly."
-        )
     else:
         answer, answer_type = d.answer, spec.answer_type
-        if answer_type == "numeric":
-            question += "\nPlease answer the question using a single word or phrase."
+    question = frame.render(question, options, answer_type)  # pre-prompt, options, post-prompt
     frames = [facts.frames[i] for i in d.frames]
     fact_values: dict[str, Any] = {
         "objects": [

@@ -86,12 +86,17 @@ class DirectionBins:
 EASY = DirectionBins("easy", ("left", "right"), (0.0, 180.0))
 MEDIUM = DirectionBins("medium", ("left", "back", "right"), (0.0, 135.0, 225.0))  # back = turn >= 135 deg
 HARD = DirectionBins("hard", ("front", "left", "back", "right"), (-45.0, 45.0, 135.0, 225.0))
+# VSI-Bench's "hard" level: the quadrants of a Cartesian plane with the viewer at the origin facing +y, split
+# exactly at straight ahead / left / behind / right (0, 90, 180, 270 deg).
+QUADRANT = DirectionBins(
+    "quadrant", ("front-left", "back-left", "back-right", "front-right"), (0.0, 90.0, 180.0, 270.0)
+)
 FINE = DirectionBins(
     "fine",
     ("front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right"),
     tuple(-22.5 + 45.0 * k for k in range(8)),
 )
-ALLOCENTRIC_LEVELS = (EASY, MEDIUM, HARD, FINE)
+ALLOCENTRIC_LEVELS = (EASY, MEDIUM, HARD, QUADRANT, FINE)
 
 # Object relative to a camera: 90-degree sectors centred on the camera's floor-plane axes.
 CAMERA_SECTORS = DirectionBins("camera", ("front", "left", "behind", "right"), (-45.0, 45.0, 135.0, 225.0))

@@ -363,6 +363,11 @@ def subtasks() -> None:
         for sid, s in SUBTASKS.items():
             if s.category == cid:
                 typer.echo(f"  {sid:<26} {s.answer_type:<16} quota {s.quota:<4} {s.description}")
+    from taxonomy.coverage import coverage_lines
+
+    typer.echo("\nbenchmark coverage (docs/benchmarks.md):")
+    for line in coverage_lines():
+        typer.echo(f"  {line}")
 
 
 if __name__ == "__main__":

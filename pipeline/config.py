@@ -21,7 +21,7 @@ class FramesConfig(BaseModel):
     )
     max_frames: int = Field(64, ge=2, description="frames the geometry stage keeps per scene")
     video_frames: int = Field(
-        16, ge=2, le=64, description="frames shown per video sample (16 default, 32 possible)"
+        16, ge=2, le=32, description="frames shown per video sample (16 default; lmms-eval and EASI give 32)"
     )
 
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from shards import audit_sentences
 from shards.atomic import atomic_write
 from shards.index import connect, fetch_arrow
 from taxonomy import SUBTASKS
@@ -85,6 +86,8 @@ class SubtaskAudit:
     label_shares: dict[str, float] = field(default_factory=dict)
     max_label_share: float | None = None
     note: str | None = None
+    # fixed and answer-predicting sentences (shards/audit_sentences.py)
+    sentences: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
@@ -140,7 +143,7 @@ def audit(
             con,
             "WITH c AS (SELECT subtask, answer_type, count(*) AS total FROM qa GROUP BY ALL), "
             "r AS (SELECT q.subtask, q.answer_type, source, scene_id, answer, question, options, value, "
-            "labels[1] AS first_label, c.total, row_number() OVER (PARTITION BY q.subtask, q.answer_type "
+            "labels, labels[1] AS first_label, c.total, row_number() OVER (PARTITION BY q.subtask, q.answer_type "
             'ORDER BY shard, "offset") - 1 AS rn FROM qa q JOIN c USING (subtask, answer_type)) '
             f"SELECT * EXCLUDE (total) FROM r WHERE rn % greatest(1, ceil(total / {int(max_samples)})::BIGINT) = 0 "
             "ORDER BY subtask, answer_type, rn",
@@ -160,6 +163,7 @@ def audit(
         _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
         _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
         _blind(result, samples.get((subtask, answer_type), []), thresholds)
+        audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
         results.append(result)
     failures = [f for r in results for f in r.failures]
     result = AuditResult(ok=not failures, failures=failures, subtasks=results, thresholds=thresholds)

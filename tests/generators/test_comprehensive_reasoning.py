@@ -15,8 +15,8 @@ from schemas.facts import FreeSpace
 from tests.facts_builder import box_object, empty_visibility, frame, make_facts
 
 
-def run(facts, subtask: str, quota: int = 50) -> list[dict]:
-    samples = run_subtask(facts, subtask, GenerationConfig(seed=0, quotas={subtask: quota}))
+def run(facts, subtask: str, quota: int = 50, seed: int = 0) -> list[dict]:
+    samples = run_subtask(facts, subtask, GenerationConfig(seed=seed, quotas={subtask: quota}))
     ids = {o.instance_id for o in facts.objects}
     for s in samples:
         model, err = validate_sample(s, instance_ids=ids)
@@ -277,3 +277,29 @@ def test_multi_hop_relation_is_fast_on_a_busy_scene():
     t = time.perf_counter()
     samples = run(facts, "multi_hop_relation", quota=120)
     assert samples and time.perf_counter() - t < 1.0  # 30 single-instance objects: ~ 650k quads considered
+
+
+def test_route_plan_names_a_landmark_at_a_corner_and_can_open_without_a_turn():
+    # the L corridor north then east; a plant stands just outside the corner, a tv far straight ahead (north)
+    places = {**corridor_places(90.0), "plant": (0.6, 3.4), "tv": (1.0, 6.5)}
+    facts = route_scene(corridor(90.0), places)
+    opened_straight = landmark_legs = 0
+    for seed in range(8):
+        for s in run(facts, "route_plan", seed=seed):
+            start, facing, goal = labels_of(s)[:3]
+            if (start, goal) != ("cabinet", "sofa"):
+                continue
+            assert s["facts"]["landmarks"] == ["plant"]  # the first leg ends at the corner by the plant
+            assert "Go forward until the plant." in s["question"]
+            landmark_legs += 1
+            if facing == "tv":  # the first leg points at the tv: no turn first, then right at the corner
+                assert correct_text(s) == "Turn right"
+                assert (
+                    "1. Go forward until the plant. 2. [please fill in] 3. Go forward until the sofa."
+                    in s["question"]
+                )
+                assert s["facts"]["opens_with_turn"] is False
+                opened_straight += 1
+            elif facing == "lamp":  # facing east: turn left into the corridor first
+                assert correct_text(s) == "Turn left, Turn right"
+    assert landmark_legs >= 4 and opened_straight >= 1

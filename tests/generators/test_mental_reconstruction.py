@@ -260,3 +260,61 @@ def test_frame_order_answers_the_capture_order():
 def test_frame_order_skips_frames_too_close_in_time_or_not_overlapping():
     assert run(order_scene(step_s=0.5), "frame_order") == []
     assert run(order_scene(step_s=2.0, chain_overlap=0.0), "frame_order") == []
+
+
+def heading_frame(index: int, heading_deg: float):
+    """A camera at the room centre looking at `heading_deg` from +y (counter-clockwise, seen from above)."""
+    a = np.radians(heading_deg)
+    return frame(index, (3, 3, 1.5), (3 - 3 * np.sin(a), 3 + 3 * np.cos(a), 1.2))
+
+
+def test_cognitive_map_starts_the_video_at_a_frame_that_faces_a_room_axis():
+    # a real scan's first frame looked 38 degrees off every room axis: the map still has samples, on videos
+    # starting at a later frame that faces +y (top = +y, right = +x)
+    positions = {"bed": (1, 5), "sofa": (5, 1), "tv": (3, 3), "lamp": (5, 5)}
+    objects = [
+        box_object(i + 1, lab, (x, y, 0.4), (0.4, 0.4, 0.8))
+        for i, (lab, (x, y)) in enumerate(positions.items())
+    ]
+    frames = [heading_frame(0, 38.0)] + [heading_frame(i, 0.0) for i in range(1, 20)]
+    vis = empty_visibility(20, len(objects))
+    vis.visible[:] = True
+    room = np.array([[0, 0], [6, 0], [6, 6], [0, 6]], dtype=float)
+    facts = make_facts(objects, frames, visibility=vis, room_polygon=room)
+    samples = run(facts, "cognitive_map")
+    assert samples
+    truth = {"bed": "top-left", "sofa": "bottom-right", "tv": "center", "lamp": "top-right"}
+    for s in samples:
+        assert s["facts"]["frames"][0] != 0  # the 38-degree frame never starts a video
+        assert s["facts"]["map_alignment"] == "room_axis"
+        placed = parse_map(correct_text(s))
+        assert placed == {k: truth[k] for k in placed}
+        assert "the the" not in s["question"]
+
+
+def test_cognitive_map_turns_the_grid_to_the_heading_when_no_frame_faces_a_room_axis():
+    # every frame looks diagonally (45 degrees left of +y, toward -x +y): the grid is turned to that heading
+    # (up = (-1, 1)/sqrt 2, right = (1, 1)/sqrt 2); the 6 m room spans 8.49 m along both, cells of 2.83 m
+    positions = {"tv": (3, 3), "lamp": (0.5, 5.5), "bed": (5.5, 0.5), "sofa": (5.5, 5.5), "desk": (0.5, 0.5)}
+    objects = [
+        box_object(i + 1, lab, (x, y, 0.4), (0.4, 0.4, 0.8))
+        for i, (lab, (x, y)) in enumerate(positions.items())
+    ]
+    frames = [heading_frame(i, 45.0) for i in range(6)]
+    vis = empty_visibility(6, len(objects))
+    vis.visible[:] = True
+    room = np.array([[0, 0], [6, 0], [6, 6], [0, 6]], dtype=float)
+    facts = make_facts(objects, frames, visibility=vis, room_polygon=room)
+    samples = run(facts, "cognitive_map")
+    assert samples
+    truth = {
+        "tv": "center",
+        "lamp": "top-center",
+        "bed": "bottom-center",
+        "sofa": "middle-right",
+        "desk": "middle-left",
+    }
+    for s in samples:
+        assert s["facts"]["map_alignment"] == "first_frame_heading"
+        placed = parse_map(correct_text(s))
+        assert placed == {k: truth[k] for k in placed}

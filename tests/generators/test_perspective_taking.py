@@ -13,7 +13,7 @@ from generators.registry import run_subtask
 from generators.viewpoint import EASY, FINE, HARD, MEDIUM, floor_angle, motion_direction
 from schemas import validate_sample
 from schemas.facts import FrameFacts, Tracks
-from tests.facts_builder import box_object, frame, look_at_pose, make_facts
+from tests.facts_builder import box_object, empty_visibility, frame, look_at_pose, make_facts
 
 
 def run(facts, subtask, seed=3, **quota):
@@ -242,8 +242,9 @@ TRIANGLE_ANGLES = {
 EXPECTED = {
     90: {"easy": "left", "medium": "left", "hard": "left", "fine": "left"},
     -90: {"easy": "right", "medium": "right", "hard": "right", "fine": "right"},
-    45: {"easy": "left", "medium": "left", "fine": "front-left"},  # on the hard boundary: never asked at hard
-    -45: {"easy": "right", "medium": "right", "fine": "front-right"},
+    # on the hard boundary: never asked at hard; 45 deg from both quadrant boundaries
+    45: {"easy": "left", "medium": "left", "quadrant": "front-left", "fine": "front-left"},
+    -45: {"easy": "right", "medium": "right", "quadrant": "front-right", "fine": "front-right"},
 }
 
 
@@ -258,14 +259,28 @@ def test_allocentric_direction_answers_by_construction_at_every_level():
             angle, level = TRIANGLE_ANGLES[names], s["facts"]["level"]
             assert s["facts"]["angle_deg"] == pytest.approx(angle, abs=3)
             assert correct(s) == EXPECTED[angle][level]
-            assert len(s["options"]) == {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
+            assert len(s["options"]) == {"easy": 2, "medium": 3, "hard": 4, "quadrant": 4, "fine": 8}[level]
             assert f"the {names[0]}" in s["question"] and f"the {names[2]}" in s["question"]
             seen_levels.add(level)
-    assert seen_levels == {"easy", "medium", "hard", "fine"}
+    assert seen_levels == {"easy", "medium", "hard", "quadrant", "fine"}
 
 
-def test_allocentric_vsi_wording_for_medium_level_exists():
-    assert any("to my left, right, or back" in a for a in pt.ALLOCENTRIC_ASKS["medium"])
+def test_allocentric_vsi_wording_for_every_level_exists():
+    assert any("to my left, right, or back" in a[1] for a in pt.ALLOCENTRIC_ASKS["medium"])
+    assert any("to the left or the right of the {b}" in a[1] for a in pt.ALLOCENTRIC_ASKS["easy"])
+    assert any(
+        "to my front-left, front-right, back-left, or back-right" in a[1]
+        for a in pt.ALLOCENTRIC_ASKS["quadrant"]
+    )
+    vsi_quadrant = (
+        "The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and facing "
+        "along the positive y-axis)."
+    )
+    assert vsi_quadrant in [d[1] for d in pt.ALLOCENTRIC_DEFINITIONS["quadrant"]]
+    vsi_back = "An object is to my back if I would have to turn at least 135 degrees in order to face it."
+    assert vsi_back in [d[1] for d in pt.ALLOCENTRIC_DEFINITIONS["medium"]]
+    for level in ("medium", "hard", "quadrant", "fine"):  # every definition has paraphrases
+        assert len(pt.ALLOCENTRIC_DEFINITIONS[level]) >= 3
     assert len(pt.ALLOCENTRIC_SITUATIONS) >= 5
 
 
@@ -279,11 +294,12 @@ def levels_of(facts, triple, seeds=range(12)):
 
 
 def test_allocentric_skips_levels_whose_boundary_is_within_15_degrees():
-    # C at 145 deg: 10 deg from the 135 boundary (medium, hard) and 12.5 from 157.5 (fine): only easy remains
+    # C at 145 deg: 10 deg from the 135 boundary (medium, hard) and 12.5 from 157.5 (fine): easy remains, and
+    # the quadrant level (35 deg from 180, 55 from 90)
     c = 2 * np.array([np.cos(np.radians(145)), np.sin(np.radians(145))])
     facts = allocentric_facts([small(1, "bed", 0, 0), small(2, "desk", 2, 0), small(3, "lamp", *c)])
     found = levels_of(facts, ("bed", "desk", "lamp"))
-    assert found and set(found) == {("easy", "left")}
+    assert found and set(found) == {("easy", "left"), ("quadrant", "back-left")}
 
 
 def test_allocentric_skips_c_whose_box_straddles_a_bin_boundary():
@@ -298,6 +314,7 @@ def test_allocentric_skips_c_whose_box_straddles_a_bin_boundary():
         ("easy", "left"),
         ("medium", "back"),
         ("hard", "back"),
+        ("quadrant", "back-left"),
     }
     assert levels_of(compact, ("bed", "desk", "lamp"))
 
@@ -440,7 +457,7 @@ def test_direction_labels_are_balanced_over_random_scenes():
     raw, motion, allocentric = (
         Counter(),
         Counter(),
-        {lv: Counter() for lv in ("easy", "medium", "hard", "fine")},
+        {lv: Counter() for lv in ("easy", "medium", "hard", "quadrant", "fine")},
     )
     for _ in range(25):
         facts = walking_scene(rng)
@@ -457,7 +474,7 @@ def test_direction_labels_are_balanced_over_random_scenes():
     assert set(motion) == HORIZONTAL
     assert max(motion.values()) / sum(motion.values()) <= 1 / 4 + 0.10
     for level, counts in allocentric.items():
-        n = {"easy": 2, "medium": 3, "hard": 4, "fine": 8}[level]
+        n = {"easy": 2, "medium": 3, "hard": 4, "quadrant": 4, "fine": 8}[level]
         assert len(counts) == n and sum(counts.values()) >= 20
         assert max(counts.values()) / sum(counts.values()) <= 1 / n + 0.10, (level, counts)
 
@@ -496,3 +513,81 @@ def test_geometry_renders_virtual_views_from_half_the_kept_frames():
 
     config = GeometryConfig()
     assert config.virtual_view_frames >= config.max_frames // 2
+
+
+# --- camera_relative_direction -------------------------------------------------------------------------------
+
+
+def test_camera_relative_direction_answers_by_construction():
+    # the camera at (0, -3) looks along +y: right = +x, back (farther) = +y, up = +z; B is the table
+    objects = [
+        small(1, "table", 0, 0),
+        small(2, "lamp", -1.5, 0),  # left of the table
+        box_object(3, "tv", (0, 0, 1.6), (0.4, 0.4, 0.4)),  # 1.2 m above it
+        small(4, "sofa", 0, 1.5),  # farther from the camera: back
+        small(5, "chair", 1.2, -1.2),  # nearer and to the right: front-right
+        small(6, "box", 1.0, 0.5),  # right 1.0, back 0.5: between the ratios, never asked against the table
+    ]
+    frames = [frame(i, (0, -3, 1.5), (0, 0, 1)) for i in range(3)]
+    vis = empty_visibility(3, len(objects))
+    vis.visible[:] = True
+    vis.visible_fraction[:] = 1.0
+    facts = make_facts(objects, frames, visibility=vis)
+    expected = {"lamp": "left", "tv": "above", "sofa": "back", "chair": "front-right"}
+    mirrored = {"lamp": "right", "tv": "down", "sofa": "front", "chair": "back-left"}
+    found = set()
+    for seed in range(4):
+        for s in run(facts, "camera_relative_direction", seed=seed, camera_relative_direction=100):
+            a, b = (o["label"] for o in s["facts"]["objects"])
+            assert "box" not in (a, b) or {a, b} != {"box", "table"}
+            assert len(s["options"]) == 4
+            # a symmetric set: the answer's axes (or its axis and one more) with every sign, same word counts
+            parts = [pt.CRD_LABELS[o[3:]] for o in s["options"]]
+            assert len({len(p) for p in parts}) == 1 and len(set(map(frozenset, parts))) == 4
+            axes = {ax for p in parts for ax, _ in p}
+            assert len(axes) == 2
+            for ax in axes:  # each axis appears with both signs equally often
+                assert sum(1 for p in parts if (ax, 1) in p) == sum(1 for p in parts if (ax, -1) in p)
+            if b == "table":
+                assert correct(s) == expected[a], (a, s["facts"])
+                found.add(a)
+            elif a == "table":
+                assert correct(s) == mirrored[b], (b, s["facts"])
+                found.add(b)
+    assert found == set(expected)
+
+
+def test_camera_relative_labels_follow_viewspatial():
+    assert pt.crd_label([("depth", 1), ("up", 1)]) == "back-up"
+    assert pt.crd_label([("right", -1), ("up", 1)]) == "above-left"
+    assert pt.crd_label([("right", 1), ("depth", -1)]) == "front-right"
+    assert len(pt.CRD_LABELS) == 18
+    assert pt.camera_relative_parts(np.array([1.0, 0.5, 0.0])) is None  # 0.5 is neither named nor negligible
+    assert pt.camera_relative_parts(np.array([1.0, 0.7, 0.1])) == (("right", 1), ("depth", 1))
+    assert pt.camera_relative_parts(np.array([0.2, 0.1, 0.0])) is None  # too small to name
+
+
+def test_quadrant_bins_split_exactly_at_the_axes():
+    from generators.viewpoint import QUADRANT
+
+    # + = left of the facing direction: VSI's quadrants with the viewer facing +y
+    assert [QUADRANT.label(a) for a in (1, 89, 91, 179, -179, -91, -89, -1)] == [
+        "front-left", "front-left", "back-left", "back-left",
+        "back-right", "back-right", "front-right", "front-right",
+    ]  # fmt: skip
+    assert QUADRANT.boundary_distance(45.0) == pytest.approx(45)
+    assert QUADRANT.boundary_distance(-100.0) == pytest.approx(10)
+    assert QUADRANT.boundary_distance(175.0) == pytest.approx(5)
+
+
+@pytest.mark.parametrize(
+    "angle, quadrant",
+    [(20, "front-left"), (80, None), (100, None), (120, "back-left"), (-30, "front-right"), (-78, None), (-75, "front-right"),
+     (-110, "back-right"), (-168, None), (160, "back-left")],
+)  # fmt: skip
+def test_allocentric_quadrant_answers_by_construction_and_skips_near_boundaries(angle, quadrant):
+    # standing at A (0, 0) facing B (2, 0); C 2 m away at `angle` (+ = left); 15-degree margin from 0/90/180/270
+    c = 2 * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    facts = allocentric_facts([small(1, "bed", 0, 0), small(2, "desk", 2, 0), small(3, "lamp", *c)])
+    found = {label for level, label in levels_of(facts, ("bed", "desk", "lamp")) if level == "quadrant"}
+    assert found == ({quadrant} if quadrant else set())

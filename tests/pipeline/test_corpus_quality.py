@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from generators.prompt_frame import question_stem
 from shards.writer import read_shard
 from taxonomy import SUBTASKS
 
@@ -46,7 +47,7 @@ def test_every_subtask_is_asked_in_at_least_five_wordings(corpus: Path):
     wordings: dict[str, set[str]] = defaultdict(set)
     counts: Counter = Counter()
     for s in samples:
-        stem = names.sub("X", s["question"].split("\n")[0])
+        stem = names.sub("X", question_stem(s["question"]))
         wordings[s["subtask"]].add(re.sub(r"\d+(\.\d+)?", "N", stem))
         counts[s["subtask"]] += 1
     for subtask, n in counts.items():

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from scipy.spatial import ConvexHull, cKDTree
 
+from generators.prompt_frame import question_stem
+
 NEVER_NAMED = {"wall", "floor", "ceiling", "object", "otherstructure", "unknown", ""}  # TAXONOMY conventions
 PLY_TYPES = {"float": "f4", "float32": "f4", "double": "f8", "uchar": "u1", "uint8": "u1", "char": "i1",
              "ushort": "u2", "short": "i2", "int": "i4", "int32": "i4", "uint": "u4"}  # fmt: skip
@@ -225,7 +227,7 @@ class Checker:
     @staticmethod
     def stem(s: dict) -> str:
         """First line of the question with the object names blanked, so a label never decides a keyword."""
-        text = s["question"].split("\n")[0]
+        text = question_stem(s["question"])
         for name in sorted({o["label"] for o in s["facts"]["objects"]}, key=len, reverse=True):
             text = text.replace(name, "X")
         return text.lower()
@@ -368,6 +370,38 @@ class Checker:
             problems.append(f"answer {self.chosen(s)!r}, recomputed {want!r} (sizes {sizes})")
         return problems
 
+    def allocentric_direction(self, s: dict) -> list[str]:
+        """Standing at A's centre facing B's, C's direction: the signed floor angle binned per level, the bins
+        written out here from the level definitions (VSI's quadrants split at 0/90/180/270 degrees)."""
+        scene, ids, problems = self.objects(s)
+        if problems:
+            return problems
+        a, b, c = (scene.objects[i].points[:, :2].mean(axis=0) for i in ids)
+        u, v = b - a, c - a
+        angle = math.degrees(math.atan2(u[0] * v[1] - u[1] * v[0], float(u @ v)))  # + = left
+        level = s["facts"]["level"]
+        if level == "easy":
+            label = "left" if angle > 0 else "right"
+        elif level == "medium":
+            label = "back" if abs(angle) >= 135 else ("left" if angle > 0 else "right")
+        elif level == "hard":
+            label = (
+                "front"
+                if abs(angle) < 45
+                else "back"
+                if abs(angle) > 135
+                else ("left" if angle > 0 else "right")
+            )
+        elif level == "quadrant":
+            label = ("front-" if abs(angle) < 90 else "back-") + ("left" if angle > 0 else "right")
+        else:
+            names = ["front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right"]
+            label = names[int(math.floor((angle + 22.5) / 45.0)) % 8]
+        got = self.chosen(s)
+        return (
+            [] if got == label else [f"{level} level: C at {angle:.1f} deg is {label!r}, corpus says {got!r}"]
+        )
+
     def room_size(self, s: dict) -> list[str]:
         """Loose only: an alpha shape lies inside the convex hull of the floor-projected points, and a room
         (even an L-shaped one) fills well over half of that hull."""
@@ -378,7 +412,8 @@ class Checker:
 
 
 CHECKED = ["object_count", "object_height", "object_size", "absolute_distance", "relative_distance",
-           "relative_distance_far", "closer_of_two", "higher_lower", "size_comparison", "room_size"]  # fmt: skip
+           "relative_distance_far", "closer_of_two", "higher_lower", "size_comparison", "room_size",
+           "allocentric_direction"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
