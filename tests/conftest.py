@@ -55,4 +55,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason="no CUDA device (Open3D sees none)")
         for item in gpu_items:
             item.add_marker(skip)
-

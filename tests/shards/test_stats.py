@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -248,13 +247,10 @@ def write_synthetic_index(out: Path, rows: int, shards: int) -> None:
         done_marker(out, shard).write_text("{}")
 
 
-def test_stats_on_200k_rows_is_fast(tmp_path: Path) -> None:
+def test_stats_on_200k_rows(tmp_path: Path) -> None:
+    # its speed at 8M rows is a `make bench` figure, not a timed test
     (tmp_path / "shards").mkdir()
     write_synthetic_index(tmp_path, 200_000, 10)
-    corpus_stats(tmp_path)  # warm the imports and the file cache
-    start = time.perf_counter()
     s = corpus_stats(tmp_path)
-    elapsed = time.perf_counter() - start
     assert s["totals"]["samples"] == 200_000
     assert sum(r["n"] for r in s["by_subtask"]) == 200_000
-    assert elapsed < 2.0, f"corpus_stats took {elapsed:.2f} s on 200k rows"

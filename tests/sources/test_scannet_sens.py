@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import time
 from pathlib import Path
 
 import numpy as np
@@ -108,14 +107,11 @@ def test_indexing_a_large_stream_reads_only_frame_heads(
             self.handle.close()
 
     monkeypatch.setattr(Path, "open", lambda self, *a, **k: CountingFile(real_open(self, *a, **k)))
-    began = time.perf_counter()
     index = read_sens_index(path)
-    elapsed = time.perf_counter() - began
     assert len(index) == n and index.truncated == 0
     assert index.color_offsets[1] == start + (96 + color_bytes + depth_bytes) + 96
     assert index.depth_sizes[-1] == depth_bytes
     assert sum(read_bytes) < 400 + n * 96  # header + one frame head per frame, no payload byte
-    assert elapsed < 5.0
 
 
 def test_truncated_stream_keeps_complete_frames(tmp_path: Path) -> None:
