@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Literal
 
+from schemas.errors import UserError
 from shards.atomic import atomic_file, atomic_write
 from shards.index import NO_CORPUS, committed_indexes
 from shards.layout import media_dir
@@ -62,11 +63,11 @@ def export(
 ) -> dict[str, Any]:
     """Write DEST/<name>.jsonl (name: the OUT folder's name) and DEST/images/; returns the counts."""
     if fmt not in ("internvl", "llava"):
-        raise ValueError(f"unknown export format {fmt!r}: use internvl or llava")
+        raise UserError(f"unknown export format {fmt!r}: use internvl or llava")
     out, dest = Path(out), Path(dest)
     indexes = committed_indexes(out)
     if not indexes:
-        raise ValueError(NO_CORPUS)
+        raise UserError(NO_CORPUS)
     name = name or out.resolve().name or "corpus"
     media = media_dir(out)
     placed: dict[str, bool] = {}  # image ref -> exists; each frame is placed once

@@ -16,10 +16,18 @@ class Source:
     read_scene: Callable[..., Scene]  # (root, scene_id, frame_step=, max_frames=, labels=) -> Scene
     hint: str  # where the data comes from, for the one-line error when the root is missing
     mesh_size: Callable[[Path, str], tuple[int, int] | None] = lambda root, scene_id: None  # for scheduling
+    # Every id read_scene accepts (the default listing plus e.g. ScanNet's scans_test/); None: list_scenes.
+    all_scenes: Callable[[Path], list[str]] | None = None
+    # Checks what every scene of a build needs (ScanNet: the label map), raising SceneError, before any runs.
+    preflight: Callable[[Path, Path | None], None] = lambda root, labels: None
+
+    def known_scenes(self, root: Path) -> list[str]:
+        return (self.all_scenes or self.list_scenes)(root)
 
 
 def _scannet() -> Source:
     from sources.scannet import ReaderOptions, list_scenes, mesh_size, read_scene
+    from sources.scannet.reader import check_label_map, list_all_scenes
 
     def read(
         root: Path,
@@ -39,6 +47,8 @@ def _scannet() -> Source:
         "ScanNet v2 (request access at http://www.scan-net.org/, then download with its script); "
         "SCANNET_ROOT is the folder holding scans/ and scannetv2-labels.combined.tsv",
         mesh_size,
+        all_scenes=list_all_scenes,
+        preflight=check_label_map,
     )
 
 
