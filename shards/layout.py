@@ -1,4 +1,4 @@
-"""Paths of the corpus layout (CORPUS.md). Every writer and reader goes through these names."""
+"""Paths of the corpus layout (docs/corpus.md). Every writer and reader goes through these names."""
 
 from __future__ import annotations
 
