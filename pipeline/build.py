@@ -127,8 +127,9 @@ def run_build(
     with BuildLock(cfg.out):  # also the check that OUT is writable
         check_plan(cfg, scenes)
         todo = pending_scenes(cfg, scenes)
+        running = {n for n, _ in todo}
         not_retried = [
-            s for n, s in enumerate(scenes) if failed_marker(cfg.out, n).exists() and (n, s) not in todo
+            s for n, s in enumerate(scenes) if n not in running and failed_marker(cfg.out, n).exists()
         ]
         remove_stale_temporaries(cfg.out)
         for shard_no, _ in todo:

@@ -308,7 +308,9 @@ def cli_build(demo_root: Path, ray_cluster, tmp_path_factory) -> dict:
     args = ["build", "--root", root, "--out", out, "--config", config, "--workers", "2", "--no-progress"]
     first = cli(*args)
     again = cli(*args)
+    retried = cli(*args, "--retry-failed")
     return {
+        "retried": retried,
         "out": out,
         "first": first,
         "again": again,
@@ -344,6 +346,8 @@ def test_a_rerun_says_it_did_not_retry_failed_scenes(cli_build: dict) -> None:
     assert code == 3
     assert "0 processed now" in stderr
     assert "1 scene that failed in an earlier run was not retried; add --retry-failed" in stderr
+    code, _, stderr = cli_build["retried"]
+    assert code == 3 and "1 processed now" in stderr and "not retried" not in stderr
 
 
 @pytest.mark.slow
