@@ -225,10 +225,10 @@ def task_memory(cfg: BuildConfig, mesh: tuple[int, int] | None) -> int:
 def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[str, Any]:
     import ray
 
-    from pipeline.geometry.device import choose_device
+    from pipeline.geometry.device import task_device
 
     cfg = BuildConfig.model_validate(config)
-    device = choose_device(cfg.device, bool(ray.get_gpu_ids()))  # "cuda" without a GPU granted: an error
+    device = task_device(cfg.device, bool(ray.get_gpu_ids()))  # "cuda" without a GPU granted: an error
     return process_scene(cfg, shard_no, scene_id, device=device, threads=1)  # the task holds one CPU
 
 

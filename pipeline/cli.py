@@ -286,6 +286,7 @@ def report(
     """An HTML page with plots of the distributions and a few rendered samples."""
     from shards.report import report as make_report
 
+    _folder_or_new(dest)
     typer.echo(str(make_report(out, dest)))
 
 
@@ -301,9 +302,14 @@ def export(
 
     if fmt not in ("internvl", "llava"):
         raise UserError(f"unknown format {fmt!r}: internvl or llava")
-    if dest.exists() and not dest.is_dir():
-        raise UserError(f"--dest {dest} is a file; give a folder for the JSONL and its images")
+    _folder_or_new(dest)
     typer.echo(json.dumps(run_export(out, fmt, dest), default=str))  # type: ignore[arg-type]
+
+
+def _folder_or_new(dest: Path | None) -> None:
+    """An output folder flag: a folder, or a path that does not exist yet, never an existing file."""
+    if dest is not None and dest.exists() and not dest.is_dir():
+        raise UserError(f"--dest {dest} is a file; give a folder (or a path that does not exist yet)")
 
 
 @app.command()

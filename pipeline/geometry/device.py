@@ -41,6 +41,12 @@ def choose_device(requested: str, has_cuda: bool) -> str:
     return requested
 
 
+def task_device(requested: str, granted_gpu: bool) -> str:
+    """What a Ray scene task asks the geometry stage for: without a GPU granted, "auto" is "cpu" and "cuda" is
+    the NO_CUDA error; with one, the request goes on as it is and is resolved against Open3D there."""
+    return requested if granted_gpu and requested in DEVICES else choose_device(requested, False)
+
+
 def resolve_device(requested: str) -> str:
     """`choose_device` against what Open3D sees on this machine."""
     return choose_device(requested, requested != "cpu" and gpu_available())

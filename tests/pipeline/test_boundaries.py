@@ -227,11 +227,12 @@ def test_query_outside_the_views_is_one_error_line(small_corpus: Path, tmp_path:
     assert cli("query", small_corpus, "SELECT count(*) AS n FROM qa", "--format", "csv")[1] == "n\n3\n"
 
 
-def test_export_to_an_existing_file_is_one_error_line(small_corpus: Path, tmp_path: Path) -> None:
+def test_export_or_report_to_an_existing_file_is_one_error_line(small_corpus: Path, tmp_path: Path) -> None:
     dest = tmp_path / "notes.txt"
     dest.write_text("mine")
-    code, _, stderr = cli("export", small_corpus, "--dest", dest)
-    assert_one_error(code, stderr, "is a file")
+    for command in ("export", "report"):
+        code, _, stderr = cli(command, small_corpus, "--dest", dest)
+        assert_one_error(code, stderr, "is a file")
     assert dest.read_text() == "mine"
     code, _, stderr = cli("export", tmp_path / "nothing", "--dest", tmp_path / "d")
     assert_one_error(code, stderr, "run `sicorpus build` first")
