@@ -4,10 +4,13 @@ Only committed shards (those with a `.done.json` marker) are read, so a build ki
 shard's index and its marker never shows half a scene. Rows of `qa` come in index order (shard, offset)
 when read without ORDER BY; say `ORDER BY shard, "offset"` when the order matters.
 
-The connection is read-only towards the outside world (docs/boundaries.md): pyarrow opens the index files and
-DuckDB sees them as registered datasets, so once the views exist DuckDB's own file system, extension installs
-and configuration changes can be switched off and locked. `COPY ... TO`, `read_text('/etc/...')`, `ATTACH`,
-`INSTALL httpfs` then fail with a permission error instead of touching the disk or the network.
+`connect(out, locked=True)` (what `sicorpus query` runs a user's SQL on) is read-only towards the outside world
+(docs/boundaries.md): pyarrow opens the index files and DuckDB sees them as registered datasets, so once the
+views exist DuckDB's own file system, extension installs and configuration changes are switched off and locked.
+`COPY ... TO`, `read_text('/etc/...')`, `ATTACH`, `INSTALL httpfs` then fail with a permission error instead of
+touching the disk or the network. (DuckDB's `allowed_paths` would keep its faster native parquet reader, but it
+lets a query write the allowed files too.) Our own readers (stats, audit, report) run only our SQL and keep
+DuckDB's native reader: 3x faster on 200k rows.
 """
 
 from __future__ import annotations
@@ -110,27 +113,44 @@ def _dataset(paths: list[Path], shard_column: bool = False) -> ds.Dataset:
     )
 
 
-def connect(out: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory, locked-down DuckDB connection with the views `qa`, `rejects` and `failed_scenes` over OUT."""
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def connect(out: Path, locked: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the views `qa`, `rejects` and `failed_scenes` over OUT; `locked`:
+    no file, network, extension or settings access once the views exist (for SQL a user wrote)."""
     out = Path(out)
     indexes = committed_indexes(out)
     if not indexes:
         raise UserError(NO_CORPUS)
     con = duckdb.connect(":memory:")
-    con.register("qa_index", _dataset(indexes))
-    con.execute("CREATE VIEW qa AS SELECT * FROM qa_index")
     # Rejects of the committed shards only, like `qa`; `shard` is derived from the file name.
     reject_files = [out / "rejects" / p.name for p in indexes if (out / "rejects" / p.name).is_file()]
-    if reject_files:
+    if locked:
+        con.register("qa_index", _dataset(indexes))
+        con.execute("CREATE VIEW qa AS SELECT * FROM qa_index")
+    else:
+        con.execute(
+            f"CREATE VIEW qa AS SELECT * FROM read_parquet({_sql_list(indexes)}, union_by_name = true)"
+        )
+    if reject_files and locked:
         con.register("rejects_index", _dataset(reject_files, shard_column=True))
         con.execute("CREATE VIEW rejects AS SELECT * FROM rejects_index")
+    elif reject_files:
+        con.execute(
+            "CREATE VIEW rejects AS SELECT * EXCLUDE (filename), "
+            "regexp_extract(filename, '(qa-[0-9]+)\\.parquet$', 1) || '.tar' AS shard "
+            f"FROM read_parquet({_sql_list(reject_files)}, union_by_name = true, filename = true)"
+        )
     else:
         con.execute(f"CREATE VIEW rejects AS {_EMPTY_REJECTS}")
     failed = pa.Table.from_pylist(failed_scene_rows(out), schema=FAILED_SCHEMA)
     con.register("failed_scenes_arrow", failed)
     con.execute("CREATE VIEW failed_scenes AS SELECT * FROM failed_scenes_arrow")
-    for statement in LOCKDOWN:
-        con.execute(statement)
+    if locked:
+        for statement in LOCKDOWN:
+            con.execute(statement)
     return con
 
 
@@ -144,7 +164,7 @@ def fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
 def query(out: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Run any SQL over the views; returns (column names, rows). A bad query, or one that reaches outside the
     views (files, network, extensions, settings), raises UserError with DuckDB's first line."""
-    con = connect(out)
+    con = connect(out, locked=True)
     try:
         cursor = con.execute(sql)
         if cursor.description is None:

@@ -179,3 +179,13 @@ def test_extensions_and_settings_are_locked(own_corpus: Path) -> None:
 def test_rejects_view_still_names_each_rows_shard(own_corpus: Path) -> None:
     _, rows = query(own_corpus, "SELECT shard, count(*) FROM rejects GROUP BY 1 ORDER BY 1")
     assert rows == [("qa-000000.tar", 1), ("qa-000001.tar", 1)]
+
+
+def test_the_locked_views_show_the_same_rows(own_corpus: Path) -> None:
+    for view, order in (("qa", 'shard, "offset"'), ("rejects", "shard, id"), ("failed_scenes", "scene_id")):
+        sql = f"SELECT * FROM {view} ORDER BY {order}"
+        plain, locked = connect(own_corpus), connect(own_corpus, locked=True)
+        assert [d[0] for d in plain.execute(sql).description] == [
+            d[0] for d in locked.execute(sql).description
+        ]
+        assert plain.execute(sql).fetchall() == locked.execute(sql).fetchall()
