@@ -45,7 +45,9 @@ def synthetic_index(template: Path, out: Path, rows: int, per_file: int = 1_000_
                 FROM t, range({reps}) r LIMIT {n}
             ) TO '{out / "shards" / (name + ".parquet")}' (FORMAT parquet, COMPRESSION zstd)"""
         )
-        (out / "shards" / f"{name}.done.json").write_text(json.dumps({"shard": f"{name}.tar", "status": "ok"}))
+        (out / "shards" / f"{name}.done.json").write_text(
+            json.dumps({"shard": f"{name}.tar", "status": "ok"})
+        )
         written += n
         shard_no += 1
     return written
@@ -96,5 +98,7 @@ def tools_at_scale(template: Path, out: Path, rows: int) -> list[str]:
             continue
         seconds, peak, rc = time_tool([a.format(out=out) for a in argv])
         lines.append(f"  {name:<22} {seconds:8.2f} s   peak {peak:6.0f} MiB   exit {rc}")
-    lines.append(f"  (bench process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    lines.append(
+        f"  (bench process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+    )
     return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from pipeline.config import BuildConfig
 from pipeline.progress import BuildProgress
 from pipeline.scene_task import process_scene, record_failure
 from schemas.errors import UserError
-from shards.atomic import atomic_write
-from shards.layout import done_marker, failed_marker, manifest_path
-from sources import get_source
+from shards.atomic import atomic_write, is_temporary
+from shards.layout import done_marker, failed_marker, manifest_path, media_dir, shards_dir
+from shards.lock import BuildLock
+from sources import SceneError, get_source
 from sources.splits import lists_version, official_split, partition, rooms_held
 
 PLAN = "plan.json"
@@ -33,6 +35,11 @@ class BuildResult:
     seconds: float
     failed: list[dict[str, Any]] = field(default_factory=list)
     ray_start_seconds: float = 0.0  # of `seconds`, spent starting or joining Ray
+    not_retried: list[str] = field(default_factory=list)  # scenes that failed before and were skipped now
+
+
+# A scene id is one folder name: it must not reach another folder (separators, `..`) of the root or of OUT.
+SCENE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def plan_scenes(cfg: BuildConfig) -> tuple[list[str], list[dict[str, Any]]]:
@@ -40,12 +47,21 @@ def plan_scenes(cfg: BuildConfig) -> tuple[list[str], list[dict[str, Any]]]:
     source = get_source(cfg.source)
     if not cfg.root.is_dir():
         raise UserError(f"source root {cfg.root} does not exist. {source.hint}")
-    available = source.list_scenes(cfg.root)
     if cfg.scenes:
-        # Named scenes may live outside the default listing (scans_test/); the reader says if one is missing.
+        bad = [s for s in cfg.scenes if not SCENE_ID.fullmatch(s) or ".." in s]
+        if bad:
+            raise UserError(
+                f"scene id {bad[0]!r} is not a scene name (letters, digits, '_', '-', '.'; no '..')"
+            )
+        # Named scenes may live outside the default listing (ScanNet: scans_test/), never outside the source.
+        known = set(source.known_scenes(cfg.root))
+        unknown = sorted(set(cfg.scenes) - known)
+        if unknown:
+            more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+            raise UserError(f"no scene {unknown[0]!r}{more} under {cfg.root} (it lists {len(known)} scenes)")
         scenes = sorted(set(cfg.scenes))
     else:
-        scenes = available
+        scenes = source.list_scenes(cfg.root)
     scenes, excluded = partition(cfg.source, scenes, cfg.split)
     if not scenes and excluded:
         first = excluded[0]
@@ -86,47 +102,71 @@ def pending_scenes(cfg: BuildConfig, scenes: list[str]) -> list[tuple[int, str]]
 
 
 def remove_stale_temporaries(out: Path) -> None:
-    """Temporaries of a killed run (never visible under a final name) are deleted before resuming."""
-    for path in out.rglob(".*.tmp-*"):
-        path.unlink(missing_ok=True)
+    """Temporaries of a killed run (never visible under a final name) are deleted before resuming: only the
+    names our atomic writes make (`shards.atomic.is_temporary`), only in the folders a build writes."""
+    folders = [out, shards_dir(out), out / "rejects", out / "rejects" / "scenes"]
+    candidates = [p for folder in folders if folder.is_dir() for p in folder.iterdir()]
+    if media_dir(out).is_dir():
+        candidates += media_dir(out).rglob(".*")
+    for path in candidates:
+        if is_temporary(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def preflight(cfg: BuildConfig) -> None:
+    """What would fail every scene fails once, up front, before any scene runs."""
+    try:
+        get_source(cfg.source).preflight(cfg.root, cfg.labels)
+    except SceneError as e:
+        raise UserError(str(e)) from None
 
 
 def run_build(
     cfg: BuildConfig, workers: int | None = None, address: str | None = None, show_progress: bool = True
 ) -> BuildResult:
+    """The build; `workers` and `address` override the config's (the Python API's flags)."""
     start = time.perf_counter()
+    updates = {k: v for k, v in (("workers", workers), ("address", address)) if v is not None}
+    if updates:
+        from pipeline.config import validated
+
+        cfg = validated(BuildConfig, {**cfg.model_dump(), **updates})
     scenes, excluded = plan_scenes(cfg)
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    check_plan(cfg, scenes)
-    todo = pending_scenes(cfg, scenes)
-    remove_stale_temporaries(cfg.out)
-    for shard_no, _ in todo:
-        failed_marker(cfg.out, shard_no).unlink(missing_ok=True)
-    progress = BuildProgress(total=len(scenes), already=len(scenes) - len(todo), enabled=show_progress)
-    ray_start = _run_tasks(cfg, todo, workers, address, progress) if todo else 0.0
-    # Again at the end: a worker orphaned by a killed run may still have been writing (under a hidden
-    # temporary name) when this run started; its files are never visible under a final name either way.
-    remove_stale_temporaries(cfg.out)
-    progress.close()
-    manifest = write_manifest(cfg, scenes, excluded)
+    preflight(cfg)
+    with BuildLock(cfg.out):  # also the check that OUT is writable
+        check_plan(cfg, scenes)
+        todo = pending_scenes(cfg, scenes)
+        running = {n for n, _ in todo}
+        not_retried = [
+            s for n, s in enumerate(scenes) if n not in running and failed_marker(cfg.out, n).exists()
+        ]
+        remove_stale_temporaries(cfg.out)
+        for shard_no, _ in todo:
+            failed_marker(cfg.out, shard_no).unlink(missing_ok=True)
+        progress = BuildProgress(total=len(scenes), already=len(scenes) - len(todo), enabled=show_progress)
+        try:
+            ray_start = _run_tasks(cfg, todo, progress) if todo else 0.0
+        finally:
+            progress.close()
+        # Again at the end: a worker orphaned by a killed run may still have been writing (under a hidden
+        # temporary name) when this run started; its files are never visible under a final name either way.
+        remove_stale_temporaries(cfg.out)
+        manifest = write_manifest(cfg, scenes, excluded)
     failed = [s for s in manifest["scenes"] if s["status"] != "ok"]
-    return BuildResult(manifest, len(todo), time.perf_counter() - start, failed, ray_start)
+    return BuildResult(manifest, len(todo), time.perf_counter() - start, failed, ray_start, not_retried)
 
 
-def _run_tasks(
-    cfg: BuildConfig,
-    todo: list[tuple[int, str]],
-    workers: int | None,
-    address: str | None,
-    progress: BuildProgress,
-) -> float:
+def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildProgress) -> float:
     """Runs the scenes; returns the seconds spent starting or joining Ray."""
     import ray
 
+    from pipeline.geometry.device import NO_CUDA
+
+    workers = cfg.workers
     ray_start = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
-        address = address or os.environ.get("RAY_ADDRESS")
+        address = cfg.address or os.environ.get("RAY_ADDRESS")
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
@@ -140,6 +180,8 @@ def _run_tasks(
     ray_start = time.perf_counter() - ray_start
     try:
         has_gpu = ray.cluster_resources().get("GPU", 0) > 0
+        if cfg.device == "cuda" and not has_gpu:
+            raise UserError(NO_CUDA)  # the rule of pipeline.geometry.device, for the whole cluster
         task = ray.remote(_remote_scene)
         options = {
             "num_cpus": 1,
@@ -192,8 +234,10 @@ def task_memory(cfg: BuildConfig, mesh: tuple[int, int] | None) -> int:
 def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[str, Any]:
     import ray
 
+    from pipeline.geometry.device import task_device
+
     cfg = BuildConfig.model_validate(config)
-    device = "cuda" if cfg.device != "cpu" and ray.get_gpu_ids() else "cpu"
+    device = task_device(cfg.device, bool(ray.get_gpu_ids()))  # "cuda" without a GPU granted: an error
     return process_scene(cfg, shard_no, scene_id, device=device, threads=1)  # the task holds one CPU
 
 

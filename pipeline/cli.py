@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from schemas.errors import UserError
 from taxonomy import CATEGORIES, SUBTASKS
 
 app = typer.Typer(
@@ -29,15 +30,14 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mistakes in user input end with one line on stderr and exit status 2, never a traceback."""
+    """A `UserError` (a mistake in user input, raised at a boundary) ends with one line on stderr and exit
+    status 2; every other exception is a bug and keeps its traceback (docs/boundaries.md)."""
 
     @wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from schemas.errors import UserError
-
         try:
             return fn(*args, **kwargs)
-        except (UserError, FileNotFoundError, NotADirectoryError, ValueError) as e:
+        except UserError as e:
             _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
 
     return run
@@ -51,14 +51,16 @@ OutArg = Annotated[
 @app.command()
 @user_errors
 def build(
-    root: Annotated[Path, typer.Option(help="dataset root (ScanNet: the folder holding scans/)")],
-    out: Annotated[Path, typer.Option(help="corpus output folder (reachable from every node)")],
-    source: Annotated[str, typer.Option(help="dataset reader")] = "scannet",
+    root: Annotated[
+        Path | None, typer.Option(help="dataset root (ScanNet: the folder holding scans/)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="corpus output folder (reachable from every node)")] = None,
+    source: Annotated[str | None, typer.Option(help="dataset reader [default: scannet]")] = None,
     scenes: Annotated[str | None, typer.Option(help="comma-separated scene ids (default: all)")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N scenes (sorted)")] = None,
-    workers: Annotated[int | None, typer.Option(help="local Ray workers (default: all cores)")] = None,
+    workers: Annotated[int | None, typer.Option(help="scenes in flight (default: all cores)")] = None,
     address: Annotated[str | None, typer.Option(help="join this Ray cluster (or set RAY_ADDRESS)")] = None,
-    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    seed: Annotated[int | None, typer.Option(help="seed of every random choice [default: 0]")] = None,
     split: Annotated[
         str | None,
         typer.Option(
@@ -69,34 +71,35 @@ def build(
         Path | None, typer.Option(help="label map tsv (default: ROOT/scannetv2-labels.combined.tsv)")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="JSON/TOML build config: quotas, frames, scene_cap, ...")
+        Path | None, typer.Option(help="JSON/TOML build config: quotas, frames, scene_cap, seed, ...")
     ] = None,
-    retry_failed: Annotated[bool, typer.Option(help="re-run scenes that failed in an earlier run")] = False,
+    retry_failed: Annotated[
+        bool | None, typer.Option("--retry-failed/--no-retry-failed", help="re-run scenes that failed before")
+    ] = None,
     allow_failures: Annotated[bool, typer.Option(help="exit 0 even when some scenes failed")] = False,
     progress: Annotated[bool, typer.Option(help="show progress on stderr")] = True,
 ) -> None:
     """Build the corpus: one Ray task per scene; resumable (re-run the same command after a crash).
 
+    A flag given on the command line wins over the same setting in --config, which wins over the default.
     Exit status: 0 when every scene succeeded, 3 when the build completed but some scenes failed (each is
     listed with its reason in manifest.json and rejects/scenes/; the corpus of the others is complete),
     2 on a usage error.
     """
     from pipeline.build import benchmark_warnings, run_build
-    from pipeline.config import BuildConfig, load_config_file
+    from pipeline.config import merge_settings
+    from pipeline.summary import warning_lines
 
-    fields: dict[str, Any] = load_config_file(config) if config else {}
-    fields.update(source=source, root=root, out=out, seed=seed, labels=labels, retry_failed=retry_failed)
-    if split is not None:  # else the config file's, else train
-        fields["split"] = split
-    if scenes:
-        fields["scenes"] = [s.strip() for s in scenes.split(",") if s.strip()]
-    if limit:
-        fields["limit"] = limit
-    cfg = _config(BuildConfig, fields)
-    result = run_build(cfg, workers=workers, address=address, show_progress=progress)
+    scene_list = None if scenes is None else [s.strip() for s in scenes.split(",") if s.strip()]
+    flags = dict(
+        source=source, root=root, out=out, seed=seed, labels=labels, scenes=scene_list, limit=limit,
+        workers=workers, address=address, retry_failed=retry_failed, split=split,
+    )  # fmt: skip
+    cfg = merge_settings(flags, config)
+    result = run_build(cfg, show_progress=progress)
     totals = result.manifest["totals"]
     typer.echo(
-        f"built {out}: {totals['samples']} samples from {totals['ok']}/{totals['scenes']} scenes "
+        f"built {cfg.out}: {totals['samples']} samples from {totals['ok']}/{totals['scenes']} scenes "
         f"({result.ran} processed now, {result.seconds:.1f} s); {totals['rejects']} samples rejected",
         err=True,
     )
@@ -111,20 +114,19 @@ def build(
         )
     for line in benchmark_warnings(result.manifest):
         typer.echo(f"warning: {line}", err=True)
+    for line in warning_lines(result.manifest["scenes"]):
+        typer.echo(line, err=True)
     for f in result.failed:
         typer.echo(f"failed scene {f['scene_id']}: {f.get('reason')}", err=True)
+    if result.not_retried:
+        n = len(result.not_retried)
+        typer.echo(
+            f"{n} scene{'s' if n != 1 else ''} that failed in an earlier run {'were' if n != 1 else 'was'} "
+            "not retried; add --retry-failed to run them again",
+            err=True,
+        )
     if result.failed and not allow_failures:
         raise typer.Exit(3)
-
-
-def _config(model: Any, fields: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(fields)
-    except ValidationError as e:
-        first = e.errors()[0]
-        raise ValueError(f"config {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @app.command("make-demo")
@@ -142,8 +144,17 @@ def make_demo_cmd(
     ] = "export",
 ) -> None:
     """Write procedurally generated indoor rooms in exact ScanNet v2 layout (the demo data and test fixtures)."""
-    from sources.demo import make_demo
+    from sources.demo import RGBD_LAYOUTS, make_demo
 
+    if rgbd not in RGBD_LAYOUTS:
+        raise UserError(f"--rgbd must be one of {', '.join(RGBD_LAYOUTS)}, not {rgbd!r}")
+    for flag, value, least in (
+        ("--scenes", scenes, 1),
+        ("--frames", frames, 2),
+        ("--vertices", vertices, 100),
+    ):
+        if value < least:
+            raise UserError(f"{flag} must be at least {least}, not {value}")
     ids = make_demo(
         root,
         scenes=scenes,
@@ -162,7 +173,9 @@ def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT") from None
+        raise UserError(f"size {text!r} is not WIDTHxHEIGHT") from None
+    if w < 1 or h < 1:
+        raise UserError(f"size {text!r} must be positive")
     return w, h
 
 
@@ -179,23 +192,32 @@ def generate(
 ) -> None:
     """Run one category's generator alone on one scene; JSON lines on stdout, nothing else."""
     from generators.registry import generate_scene
-    from pipeline.config import BuildConfig
+    from pipeline.build import plan_scenes
+    from pipeline.config import BuildConfig, validated
     from pipeline.scene_task import generation_config, load_facts
+    from sources import SceneError
 
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; one of: {', '.join(CATEGORIES)}")
+        raise UserError(f"unknown category {category!r}; one of: {', '.join(CATEGORIES)}")
     if subtask and (subtask not in SUBTASKS or SUBTASKS[subtask].category != category):
-        raise ValueError(
+        raise UserError(
             f"{subtask!r} is not a subtask of {category}: {', '.join(s for s, v in SUBTASKS.items() if v.category == category)}"
         )
     if not root.is_dir():
-        raise ValueError(f"dataset root {root} does not exist")
-    cfg = BuildConfig(source=source, root=root, out=Path(os.devnull), seed=seed)
+        raise UserError(f"dataset root {root} does not exist")
+    if limit is not None and limit < 1:
+        raise UserError(f"--limit must be at least 1, not {limit}")
+    fields = dict(source=source, root=root, out=Path(os.devnull), seed=seed, scenes=[scene])
+    cfg = validated(BuildConfig, fields, {k: f"--{k}" for k in fields})
+    plan_scenes(cfg)  # the scene id is one the source lists
     if limit:
         cfg.quotas = {s: limit for s in SUBTASKS}
-    with _stdout_to_stderr():  # libraries that print must not corrupt the JSON lines
-        _, facts = load_facts(cfg, scene)
-        samples = generate_scene(facts, generation_config(cfg), category=category, subtask=subtask)
+    try:
+        with _stdout_to_stderr():  # libraries that print must not corrupt the JSON lines
+            _, facts = load_facts(cfg, scene)
+    except SceneError as e:  # a broken scene is the input the user named
+        raise UserError(f"scene {scene}: {e}") from None
+    samples = generate_scene(facts, generation_config(cfg), category=category, subtask=subtask)
     for sample in samples:
         sys.stdout.write(json.dumps(sample, sort_keys=True) + "\n")
 
@@ -232,12 +254,9 @@ def query(
     """Any SQL over the view `qa` (one row per sample), `rejects` and `failed_scenes`."""
     from shards.index import query as run_query
 
-    try:
-        columns, rows = run_query(out, sql)
-    except Exception as e:  # duckdb errors are user errors here (bad SQL)
-        if isinstance(e, ValueError):
-            raise
-        raise ValueError(f"query failed: {str(e).splitlines()[0]}") from None
+    if fmt not in ("table", "csv", "json"):
+        raise UserError(f"unknown format {fmt!r}: table, csv or json")
+    columns, rows = run_query(out, sql)  # DuckDB's errors (bad SQL, a refused file access) are UserErrors
     if fmt == "json":
         for row in rows:
             typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str))
@@ -253,8 +272,6 @@ def query(
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         Console().print(table)
-    else:
-        raise ValueError(f"unknown format {fmt!r}: table, csv or json")
 
 
 @app.command()
@@ -286,6 +303,7 @@ def report(
     """An HTML page with plots of the distributions and a few rendered samples."""
     from shards.report import report as make_report
 
+    _folder_or_new(dest)
     typer.echo(str(make_report(out, dest)))
 
 
@@ -305,6 +323,7 @@ def export(
     """Trainer-ready JSONL with the frames beside it (each as its trainer reads it), or a VSI-Bench split."""
     from shards.export import export as run_export
 
+    _folder_or_new(dest)
     typer.echo(json.dumps(run_export(out, fmt, dest, video=video, split=split), default=str))
 
 
@@ -353,6 +372,12 @@ def decontaminate(
     typer.echo(result.summary(), err=True)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _folder_or_new(dest: Path | None) -> None:
+    """An output folder flag: a folder, or a path that does not exist yet, never an existing file."""
+    if dest is not None and dest.exists() and not dest.is_dir():
+        raise UserError(f"--dest {dest} is a file; give a folder (or a path that does not exist yet)")
 
 
 @app.command()

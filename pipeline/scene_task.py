@@ -22,7 +22,7 @@ from pipeline.config import BuildConfig
 from schemas import validate_sample
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
-from shards.layout import failed_marker, media_dir
+from shards.layout import failed_marker, media_dir, media_path
 from sources import SceneError, get_source
 from sources.scene import Scene
 
@@ -169,9 +169,8 @@ def write_media(out: Path, scene: Scene, facts: SceneFacts, samples: list[dict[s
     """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding)."""
     by_ref = {f.image: f.index for f in facts.frames}
     wanted = sorted({ref for s in samples for ref in s["images"]})
-    root = media_dir(out)
     for ref in wanted:
-        path = root / ref
+        path = media_path(out, ref)  # never outside OUT/media
         if path.exists():  # an earlier, interrupted run of this scene wrote it (atomically)
             continue
         atomic_write(path, scene.store.color_jpeg(by_ref[ref]))

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from schemas.errors import UserError
 from shards.atomic import atomic_file
 from shards.exports.formats import FORMATS, IMAGE_TOKEN
 from shards.exports.video import encode_mp4, video_ref
@@ -81,7 +82,7 @@ def split_scenes(out: Path, split: str | None) -> set[tuple[str, str]] | None:
     from sources.splits import SPLITS, official_split
 
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; one of: {', '.join(SPLITS)}")
+        raise UserError(f"unknown split {split!r}; one of: {', '.join(SPLITS)}")
     con = connect(out)
     try:
         pairs = con.execute("SELECT DISTINCT source, scene_id FROM qa").fetchall()
@@ -141,12 +142,12 @@ def export(
     """Write DEST/<name>.jsonl (name: the OUT folder's name), DEST/images/ (and videos/), the format's side files;
     returns the counts."""
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
+        raise UserError(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
     if video is not None and video not in VIDEO_ENCODINGS:
-        raise ValueError(f"unknown video encoding {video!r}: use {', '.join(VIDEO_ENCODINGS)}")
+        raise UserError(f"unknown video encoding {video!r}: use {', '.join(VIDEO_ENCODINGS)}")
     out, dest = Path(out), Path(dest)
     if not committed_indexes(out):
-        raise ValueError(NO_CORPUS)
+        raise UserError(NO_CORPUS)
     scenes = split_scenes(out, split)
     if fmt == "vsibench":
         from shards.exports.vsibench import export_vsibench

@@ -1,8 +1,8 @@
-"""Paths of the corpus layout (CORPUS.md). Every writer and reader goes through these names."""
+"""Paths of the corpus layout (docs/corpus.md). Every writer and reader goes through these names."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 MANIFEST = "manifest.json"
 
@@ -39,6 +39,15 @@ def rejects_path(out: Path, shard_no: int) -> Path:
 
 def media_dir(out: Path) -> Path:
     return out / "media"
+
+
+def media_path(out: Path, ref: str) -> Path:
+    """OUT/media/<ref>. Every path a build writes stays under OUT: a reference that is absolute or climbs out
+    (`..`) cannot come from a validated scene id, so it is a bug and raises ValueError."""
+    parts = PurePosixPath(ref).parts
+    if not ref or PurePosixPath(ref).is_absolute() or ".." in parts or "\\" in ref:
+        raise ValueError(f"media reference {ref!r} would leave {media_dir(out)}")
+    return media_dir(out).joinpath(*parts)
 
 
 def manifest_path(out: Path) -> Path:

@@ -7,7 +7,6 @@ frames the rendered samples show, all linked relatively, so it can be zipped or 
 from __future__ import annotations
 
 import html
-import json
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from matplotlib.figure import Figure
 from shards.index import connect
 from shards.layout import media_dir, shards_dir
 from shards.stats import corpus_stats
+from shards.writer import read_member_at
 from taxonomy import CATEGORIES, SUBTASKS
 
 RENDERED_SAMPLES = 12
@@ -91,16 +91,11 @@ def _choose_samples(con: Any, limit: int) -> list[dict[str, Any]]:
 
 def read_sample(out: Path, shard: str, byte_offset: int, sample_id: str) -> dict[str, Any] | None:
     """One sample's JSON straight from its tar by the index's byte offset; None when it does not match."""
-    path = shards_dir(out) / shard
     try:
-        with open(path, "rb") as f:
-            f.seek(byte_offset)
-            info = tarfile.TarInfo.frombuf(f.read(512), "utf-8", "surrogateescape")
-            if info.name != f"{sample_id}.json":
-                return None
-            return json.loads(f.read(info.size).decode("utf-8"))
+        name, sample = read_member_at(shards_dir(out) / shard, byte_offset)
     except (OSError, tarfile.TarError, ValueError):
         return None
+    return sample if name == f"{sample_id}.json" else None
 
 
 def _thumbnail(out: Path, dest: Path, ref: str) -> str | None:

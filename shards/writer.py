@@ -76,12 +76,12 @@ def write_scene_shard(
     rows: list[dict[str, Any]] = []
     with atomic_file(tar_path(out, shard_no)) as f:
         sink = wds.TarWriter(f, mtime=0, encoder=False)
-        byte_offset = 0  # tar streams buffer, so offsets are counted: a 512-byte header + padded payload
         for offset, sample in enumerate(samples):
-            payload = sample_bytes(sample)
-            sink.write({"__key__": sample["id"], "json": payload})
+            # The tar's own position, not a count of 512-byte headers: a name over 100 characters gets an
+            # extended (PAX) header first, and the member then starts where that header does.
+            byte_offset = sink.tarstream.offset
+            sink.write({"__key__": sample["id"], "json": sample_bytes(sample)})
             rows.append(index_row(sample, name, offset, byte_offset))
-            byte_offset += 512 + -(-len(payload) // 512) * 512
         sink.close()
     table = pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
     atomic_write_with(index_path(out, shard_no), lambda p: pq.write_table(table, p, compression="zstd"))
@@ -135,6 +135,21 @@ def index_row(sample: dict[str, Any], shard: str, offset: int, byte_offset: int)
         "offset": offset,
         "byte_offset": byte_offset,
     }
+
+
+def read_member_at(path: Path, byte_offset: int) -> tuple[str, dict[str, Any]]:
+    """(member name, sample) of the tar member whose headers start at `byte_offset` (the index's
+    `byte_offset`); tarfile reads any extended headers, so long names resolve too."""
+    with open(path, "rb") as f:
+        f.seek(byte_offset)
+        with tarfile.open(fileobj=f, mode="r:") as tar:  # a TarFile starts reading where its file is
+            member = tar.next()
+            if member is None:
+                raise tarfile.ReadError(f"no tar member at byte {byte_offset} of {path.name}")
+            data = tar.extractfile(member)
+            if data is None:
+                raise tarfile.ReadError(f"{member.name} in {path.name} is not a file")
+            return member.name, json.load(io.TextIOWrapper(data, encoding="utf-8"))
 
 
 def read_shard(path: Path) -> list[dict[str, Any]]:

@@ -18,10 +18,18 @@ class Source:
     mesh_size: Callable[[Path, str], tuple[int, int] | None] = lambda root, scene_id: None  # for scheduling
     # the files and folders a scene is read from (the facts cache's key); None = not cacheable
     scene_inputs: Callable[[Path, str, Path | None], list[Path]] | None = None
+    # Every id read_scene accepts (the default listing plus e.g. ScanNet's scans_test/); None: list_scenes.
+    all_scenes: Callable[[Path], list[str]] | None = None
+    # Checks what every scene of a build needs (ScanNet: the label map), raising SceneError, before any runs.
+    preflight: Callable[[Path, Path | None], None] = lambda root, labels: None
+
+    def known_scenes(self, root: Path) -> list[str]:
+        return (self.all_scenes or self.list_scenes)(root)
 
 
 def _scannet() -> Source:
     from sources.scannet import ReaderOptions, list_scenes, mesh_size, read_scene, scene_inputs
+    from sources.scannet.reader import check_label_map, list_all_scenes
 
     def read(
         root: Path,
@@ -41,7 +49,9 @@ def _scannet() -> Source:
         "ScanNet v2 (request access at http://www.scan-net.org/, then download with its script); "
         "SCANNET_ROOT is the folder holding scans/ and scannetv2-labels.combined.tsv",
         mesh_size,
-        scene_inputs,
+        scene_inputs=scene_inputs,
+        all_scenes=list_all_scenes,
+        preflight=check_label_map,
     )
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from schemas.errors import UserError
 from sources.open3d_import import open3d
+
+DEVICES = ("auto", "cpu", "cuda")
+# The one rule for a requested device, with one message wherever it is applied (the driver, a Ray task, here):
+# "cuda" means CUDA or an error, never a silent CPU run; "auto" takes CUDA when there is one.
+NO_CUDA = "device 'cuda' was requested but no CUDA device is available here; use device 'auto' or 'cpu'"
 
 
 def gpu_available() -> bool:
@@ -23,15 +29,26 @@ def gpu_available() -> bool:
         return False
 
 
-def resolve_device(requested: str) -> str:
-    """ "cpu" or "cuda" for a requested "cpu" | "cuda" | "auto"; asking for CUDA without one is an error."""
-    if requested not in ("cpu", "cuda", "auto"):
-        raise ValueError(f"device must be cpu, cuda or auto, not {requested!r}")
+def choose_device(requested: str, has_cuda: bool) -> str:
+    """ "cpu" or "cuda" for a requested "auto" | "cpu" | "cuda", given whether a CUDA device is there."""
+    if requested not in DEVICES:
+        raise UserError(f"device must be auto, cpu or cuda, not {requested!r}")
     if requested == "auto":
-        return "cuda" if gpu_available() else "cpu"
-    if requested == "cuda" and not gpu_available():
-        raise RuntimeError("device='cuda' requested but Open3D sees no CUDA device")
+        return "cuda" if has_cuda else "cpu"
+    if requested == "cuda" and not has_cuda:
+        raise UserError(NO_CUDA)
     return requested
+
+
+def task_device(requested: str, granted_gpu: bool) -> str:
+    """What a Ray scene task asks the geometry stage for: without a GPU granted, "auto" is "cpu" and "cuda" is
+    the NO_CUDA error; with one, the request goes on as it is and is resolved against Open3D there."""
+    return requested if granted_gpu and requested in DEVICES else choose_device(requested, False)
+
+
+def resolve_device(requested: str) -> str:
+    """`choose_device` against what Open3D sees on this machine."""
+    return choose_device(requested, requested != "cpu" and gpu_available())
 
 
 class NumpyBackend:

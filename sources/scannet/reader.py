@@ -42,6 +42,20 @@ def list_scenes(root: Path) -> list[str]:
     return sorted(p.name for p in scans.iterdir() if p.is_dir() and p.name.startswith("scene"))
 
 
+def list_all_scenes(root: Path) -> list[str]:
+    """Scene ids under scans/ and scans_test/ (the ids read_scene can find)."""
+    found = set(list_scenes(root))
+    test = Path(root) / "scans_test"
+    if test.is_dir():
+        found |= {p.name for p in test.iterdir() if p.is_dir() and p.name.startswith("scene")}
+    return sorted(found)
+
+
+def check_label_map(root: Path, labels: Path | None) -> None:
+    """The label map every scene needs is there and readable (SceneError otherwise): checked once per build."""
+    _label_map(Path(root), ReaderOptions(labels=labels))
+
+
 @lru_cache(maxsize=8)
 def _cached_label_map(path: str, mtime_ns: int) -> LabelMap:
     return load_label_map(Path(path))

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from pipeline.geometry import GeometryConfig, compute_facts, gpu_available
-from pipeline.geometry.device import NumpyBackend, Open3DBackend, resolve_device
+from pipeline.geometry.device import (
+    NO_CUDA,
+    NumpyBackend,
+    Open3DBackend,
+    choose_device,
+    resolve_device,
+    task_device,
+)
 from pipeline.geometry.projection import depth_test, world_to_camera
+from schemas.errors import UserError
 from tests.geometry.synthetic import make_scene
 
 
@@ -26,11 +34,31 @@ def test_open3d_backend_agrees_with_numpy_on_the_same_kernel():
 def test_device_resolution():
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("auto") == ("cuda" if gpu_available() else "cpu")
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         resolve_device("tpu")
     if not gpu_available():
-        with pytest.raises(RuntimeError):
+        with pytest.raises(UserError, match=NO_CUDA):
             resolve_device("cuda")
+
+
+def test_one_rule_for_a_requested_device():
+    assert [choose_device(d, True) for d in ("auto", "cpu", "cuda")] == ["cuda", "cpu", "cuda"]
+    assert [choose_device(d, False) for d in ("auto", "cpu")] == ["cpu", "cpu"]
+    with pytest.raises(UserError) as e:
+        choose_device("cuda", False)  # never a silent CPU run
+    assert str(e.value) == NO_CUDA
+
+
+def test_a_ray_task_applies_the_same_rule():
+    assert [task_device(d, False) for d in ("auto", "cpu")] == ["cpu", "cpu"]
+    assert [task_device(d, True) for d in ("auto", "cpu", "cuda")] == [
+        "auto",
+        "cpu",
+        "cuda",
+    ]  # Open3D decides
+    with pytest.raises(UserError) as e:
+        task_device("cuda", False)  # the task was granted no GPU
+    assert str(e.value) == NO_CUDA
 
 
 @pytest.mark.gpu

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import shards.export as export_module
+from schemas.errors import UserError
 from shards.export import export
 from shards.writer import read_shard
 from tests.shards.corpus_factory import Plan, build_corpus
@@ -102,7 +103,7 @@ def test_sample_with_a_missing_frame_is_skipped(tmp_path: Path) -> None:
 
 
 def test_errors(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="run `sicorpus build` first"):
+    with pytest.raises(UserError, match="run `sicorpus build` first"):
         export(tmp_path, "internvl", tmp_path / "x")
-    with pytest.raises(ValueError, match="unknown export format"):
+    with pytest.raises(UserError, match="unknown export format"):
         export(tmp_path, "sharegpt", tmp_path / "x")  # type: ignore[arg-type]

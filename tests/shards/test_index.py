@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas.errors import UserError
 from shards.index import NO_CORPUS, connect, query
 from shards.layout import done_marker, manifest_path
 from shards.report import read_sample
@@ -102,13 +103,13 @@ def test_query_returns_columns_and_rows(corpus: Path) -> None:
 
 
 def test_query_errors_are_one_clear_line(corpus: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"^query failed: .*no_such_column"):
+    with pytest.raises(UserError, match=r"^query failed: .*no_such_column"):
         query(corpus, "SELECT no_such_column FROM qa")
-    with pytest.raises(ValueError) as missing:
+    with pytest.raises(UserError) as missing:
         query(tmp_path / "nothing", "SELECT 1")
     assert str(missing.value) == NO_CORPUS
     (tmp_path / "empty" / "shards").mkdir(parents=True)
-    with pytest.raises(ValueError, match="run `sicorpus build` first"):
+    with pytest.raises(UserError, match="run `sicorpus build` first"):
         connect(tmp_path / "empty")
 
 
@@ -121,3 +122,70 @@ def test_a_corpus_without_rejects_or_manifest_still_has_the_views(tmp_path: Path
     assert con.execute("SELECT count(*) FROM rejects").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM failed_scenes").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM qa").fetchone() == (2,)
+
+
+# --- read-only: the query sees the views and nothing else (docs/boundaries.md) ---
+
+
+@pytest.fixture
+def own_corpus(tmp_path: Path) -> Path:
+    out = tmp_path / "corpus"
+    build_corpus(
+        out, Plan(scenes=2, per_scene={"relative_distance": 3, "object_height": 2}, rejects_per_scene=1)
+    )
+    return out
+
+
+def test_copy_to_a_file_is_refused(own_corpus: Path, tmp_path: Path) -> None:
+    target = tmp_path / "leak.csv"
+    with pytest.raises(UserError, match=r"^query failed: Permission Error"):
+        query(own_corpus, f"COPY qa TO '{target}'")
+    assert not target.exists()
+
+
+def test_reading_a_system_file_is_refused(own_corpus: Path) -> None:
+    for sql in ("SELECT * FROM read_text('/etc/passwd')", "SELECT * FROM read_csv('/etc/passwd')"):
+        with pytest.raises(UserError, match="Permission Error"):
+            query(own_corpus, sql)
+
+
+def test_a_shards_index_cannot_be_overwritten(own_corpus: Path) -> None:
+    index = own_corpus / "shards" / "qa-000000.parquet"
+    before = index.read_bytes()
+    n = query(own_corpus, "SELECT count(*) FROM qa")[1]
+    for options in ("", " (FORMAT parquet, USE_TMP_FILE false)"):
+        with pytest.raises(UserError, match="Permission Error"):
+            query(own_corpus, f"COPY (SELECT * FROM qa WHERE false) TO '{index}'{options}")
+    assert index.read_bytes() == before
+    assert query(own_corpus, "SELECT count(*) FROM qa")[1] == n == [(10,)]
+
+
+def test_extensions_and_settings_are_locked(own_corpus: Path) -> None:
+    for sql in ("INSTALL httpfs", "LOAD httpfs", "SELECT * FROM 'https://example.com/x.parquet'"):
+        with pytest.raises(UserError, match="Permission Error"):
+            query(own_corpus, sql)
+    for sql in (
+        "SET enable_external_access = true",
+        "RESET enable_external_access",
+        "SET lock_configuration = false",
+    ):
+        with pytest.raises(UserError, match="configuration has been locked"):
+            query(own_corpus, sql)
+    with pytest.raises(UserError, match="Permission Error"):
+        query(own_corpus, f"ATTACH '{own_corpus / 'x.duckdb'}'")
+    assert not (own_corpus / "x.duckdb").exists()
+
+
+def test_rejects_view_still_names_each_rows_shard(own_corpus: Path) -> None:
+    _, rows = query(own_corpus, "SELECT shard, count(*) FROM rejects GROUP BY 1 ORDER BY 1")
+    assert rows == [("qa-000000.tar", 1), ("qa-000001.tar", 1)]
+
+
+def test_the_locked_views_show_the_same_rows(own_corpus: Path) -> None:
+    for view, order in (("qa", 'shard, "offset"'), ("rejects", "shard, id"), ("failed_scenes", "scene_id")):
+        sql = f"SELECT * FROM {view} ORDER BY {order}"
+        plain, locked = connect(own_corpus), connect(own_corpus, locked=True)
+        assert [d[0] for d in plain.execute(sql).description] == [
+            d[0] for d in locked.execute(sql).description
+        ]
+        assert plain.execute(sql).fetchall() == locked.execute(sql).fetchall()
