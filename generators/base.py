@@ -46,10 +46,9 @@ class Draft:
     unit: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # intermediate quantities the rule used
     balance_key: str | None = None  # label or value bin that guard 3 flattens over
-    # Two-option questions: the same draft with its options mentioned in the other order, and whether the right
-    # option is mentioned first here; the registry keeps the order that balances mention position (guard 5).
-    alternate: Draft | None = None
-    right_mentioned_first: bool | None = None
+    # Questions that name their options: the same draft once per mention position of the right option (index =
+    # position); the registry keeps the one that balances mention position (guard 5, guards.mention_variants).
+    mention_versions: list[Draft] | None = None
 
 
 @dataclass

@@ -75,35 +75,38 @@ class LetterBalancer:
         return rest, slot
 
 
+def mention_variants(make: Callable[[list[Any]], Draft], right: Any, others: Sequence[Any]) -> Draft:
+    """Guard 5 for a rule: `make(named)` builds the draft naming the options in that order. The result carries
+    one version per mention position of the right option (the others keep one order), and the registry's
+    MentionOrderBalancer keeps one of them."""
+    versions = [make([*others[:k], right, *others[k:]]) for k in range(len(others) + 1)]
+    versions[0].mention_versions = versions
+    return versions[0]
+
+
 def mention_pair(make: Callable[[Any, Any], Draft], right: Any, other: Any) -> Draft:
-    """Guard 5 for a rule: `make(first, second)` builds the draft with the two options mentioned in that order;
-    the result carries both orders (`alternate`), and the registry's MentionOrderBalancer keeps one."""
-    first, second = make(right, other), make(other, right)
-    first.right_mentioned_first, second.right_mentioned_first = True, False
-    first.alternate = second
-    return first
+    """mention_variants for a question that names its two options: `make(first, second)`."""
+    return mention_variants(lambda named: make(*named), right, [other])
 
 
 class MentionOrderBalancer:
-    """Guard 5 for two-option questions ("which is closer to X, the A or the B?"): a rule yields the draft
-    with its two options mentioned in one order and `alternate`, the same draft mentioned the other way; this
-    keeps whichever puts the right option at its least-used mention position so far (ties at random)."""
+    """Guard 5 in the registry: where a question names its options ("which is closer to X, the A or the B?"),
+    keep the version of the draft whose right option sits at the least-used mention position so far (ties at
+    random), so "the first-named object is usually right" is never learnt (closer_of_two had 62 %)."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
-        self.used = [0, 0]  # right option mentioned first / second
+        self.used: dict[int, list[int]] = {}
 
     def place(self, draft: Draft) -> Draft:
-        if draft.alternate is None or draft.right_mentioned_first is None:
+        versions = draft.mention_versions
+        if not versions:
             return draft
-        position = 0 if draft.right_mentioned_first else 1
-        other = 1 - position
-        if self.used[position] > self.used[other] or (
-            self.used[position] == self.used[other] and self.rng.random() < 0.5
-        ):
-            draft, position = draft.alternate, other
-        self.used[position] += 1
-        return draft
+        counts = self.used.setdefault(len(versions), [0] * len(versions))
+        least = min(counts)
+        slot = int(self.rng.choice([k for k, c in enumerate(counts) if c == least]))
+        counts[slot] += 1
+        return versions[slot]
 
 
 class OptionPriorGuard:

@@ -165,7 +165,9 @@ def _unique_count_draft(
         value=float(n),
         unit="count",
         extra={"label": label, "per_frame_counts": per_frame, "per_frame_sum": sum(per_frame)},
-        balance_key=str(n),
+        # counts flattened ("1" was a third of the answers), and within a count the labels taken in turn: keyed
+        # by the count alone, the few high counts all came from the one label with many instances
+        balance_key=f"{n}:{label}",
     )
 
 

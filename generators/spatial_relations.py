@@ -20,7 +20,7 @@ from generators.common import (
     valid_frame,
     visible_objects,
 )
-from generators.guards import mention_pair
+from generators.guards import mention_pair, mention_variants
 from generators.registry import rule
 from schemas.facts import SceneFacts
 
@@ -139,15 +139,26 @@ def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> It
                 continue
             asked.add(key)
             dist = table[ref]
-            named = ctx.shuffled([answer, *distractors])
-            yield Draft(
-                question=ctx.template(templates, choices=join_names(named), ref=label_of(facts, ref)),
-                frames=frames,
-                objects=[ref, *(dist[lab][1] for lab in named)],
-                choices=[answer, *distractors],
-                extra={"distances": {lab: dist[lab][0] for lab in named}},
-                balance_key=answer,
-            )
+            template = ctx.pick(templates)
+
+            def make(
+                named: list[str],
+                ref: int = ref,
+                dist: dict = dist,
+                template: str = template,
+                answer: str = answer,
+                distractors: list[str] = distractors,
+            ) -> Draft:
+                return Draft(
+                    question=template.format(choices=join_names(named), ref=label_of(facts, ref)),
+                    frames=frames,
+                    objects=[ref, *(dist[lab][1] for lab in named)],
+                    choices=[answer, *distractors],
+                    extra={"distances": {lab: dist[lab][0] for lab in named}},
+                    balance_key=answer,
+                )
+
+            yield mention_variants(make, answer, ctx.shuffled(distractors))
 
 
 @rule("relative_distance")

@@ -146,7 +146,7 @@ def test_grouped_keys_interleave_groups_before_labels():
 def test_mention_order_balancer_puts_the_right_option_first_half_the_time():
     balancer = MentionOrderBalancer(np.random.default_rng(0))
     firsts = 0
-    for k in range(101):
+    for _ in range(101):
 
         def make(a: str, b: str) -> Draft:
             return Draft(f"Which is closer, the {a} or the {b}?", [0], [0], choices=["lamp", "desk"])
