@@ -1,4 +1,4 @@
-"""The shortcut audit (TAXONOMY.md, "Guards against shortcuts"): can a model answer without looking?
+"""The shortcut audit (docs/taxonomy.md, "Guards against shortcuts"): can a model answer without looking?
 
 Per subtask (and answer type) the audit measures, over the parquet index:
 - letter balance: the share of each correct letter, per number of options, against 1/n (guard 1);
