@@ -83,7 +83,8 @@ def _pairs(
     keep = valid[i] & valid[j]
     i, j = i[keep], j[keep]
     n_valid = int(valid.sum())
-    ctx.drop(f"frame pair overlap outside {lo:.0%}-{hi:.0%}", n_valid * (n_valid - 1) // 2 - len(i))
+    outside = f"frame pair overlap outside {lo:.0%}-{hi:.0%}" if hi < 1 else f"frame pair overlap < {lo:.0%}"
+    ctx.drop(outside, n_valid * (n_valid - 1) // 2 - len(i))
     flip = ctx.rng.random(len(i)) < 0.5
     return np.where(flip, j, i), np.where(flip, i, j)
 

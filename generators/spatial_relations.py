@@ -127,7 +127,7 @@ def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> It
         len(candidates) - len(usable),
     )
     # A (reference, answer) may be asked with several distractor sets (other labels named: another question);
-    # passes go round all of them before any is asked again, so the oversampled pool stays varied.
+    # passes go round all of them before any is asked again, so the drafts pulled first stay varied.
     asked: set[tuple[int, frozenset[str]]] = set()
     for _ in range(OPTION_SETS_PER_ANSWER):
         for ref, answer in usable:
