@@ -199,11 +199,10 @@ def select_balanced(
     round-robin over its keys (each cycle in a fresh random order; a key found later joins the next cycle);
     each draft must pass the option-prior guard.
 
-    A key runs dry when `patience` (default: the quota) further drafts bring none of it; it comes back when a
-    later pull brings one. `cap_ratio`: once a key has run dry with c drafts taken, no key of its group takes
-    more than
+    A key runs dry when `quota` further pulls bring none of it, and comes back when a later pull brings one.
+    `cap_ratio`: once a key has run dry with c drafts taken, no key of its group takes more than
     max(MIN_CAP, ceil(cap_ratio * c)): a scene whose candidates are mostly "forward" gives fewer samples rather
-    than skewed ones (direction-labelled rules ask for it)."""
+    than skewed ones (direction-labelled rules ask for it). At most `max_pull` drafts are pulled in all."""
     drops = drops if drops is not None else {}
     patience = max(quota, 1)
     pool = KeyedPool(drafts, max_pull)
@@ -251,9 +250,8 @@ def select_balanced(
                 idle = 0
                 continue
             bucket = pool.buckets[key]
-            for _ in range(
-                len(bucket)
-            ):  # refused drafts wait at the back: the shares move as others are taken
+            # a refused draft waits at the back of its bucket: the shares move as other texts are taken
+            for _ in range(len(bucket)):
                 if prior.admits(draft):
                     break
                 bucket.append(draft)
