@@ -1,9 +1,9 @@
-"""What every generator shares: the draft a subtask rule yields, the seeded context, and the corpus guards
-that act across drafts (letter balance, label/value balance) so no rule re-implements them.
+"""What every generator shares: the draft a subtask rule yields and the seeded context.
 
 A subtask rule is a pure function `rule(facts, ctx) -> Iterable[Draft]`: it enumerates candidates in an order
-drawn from `ctx.rng`, applies its ambiguity filter (skipping, never answering, a candidate that fails), and
-yields drafts. `generators.registry.run_subtask` turns drafts into samples.
+drawn from `ctx.rng`, applies its ambiguity filter (skipping, never answering, a candidate that fails, and
+counting it with `ctx.drop(reason)`), and yields honest drafts. It never balances: the registry pulls drafts
+lazily per balance key and applies the guards of `generators.guards` (docs/taxonomy.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from generators import guards
 from schemas.facts import SceneFacts
 
 GENERATOR_VERSION = "1.0"
@@ -45,6 +46,9 @@ class Draft:
     unit: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # intermediate quantities the rule used
     balance_key: str | None = None  # label or value bin that guard 3 flattens over
+    # Questions that name their options: the same draft once per mention position of the right option (index =
+    # position); the registry keeps the one that balances mention position (guard 5, guards.mention_variants).
+    mention_versions: list[Draft] | None = None
 
 
 @dataclass
@@ -53,8 +57,10 @@ class GenerationConfig:
     quotas: dict[str, int] = field(
         default_factory=dict
     )  # subtask -> max samples per scene (default: taxonomy)
-    video_frames: int = 16  # frames per video sample (TAXONOMY: up to 16 by default, 32 configurable)
-    oversample: int = 4  # drafts considered per kept sample, so balancing has room to choose
+    video_frames: int = 16  # frames per video sample (docs/taxonomy.md: 16 by default, 32 configurable)
+    # At most quota x oversample drafts are pulled from a rule (lazily, per balance key: most subtasks stop
+    # near the quota), so a rare label has room to be found and a pathological scene stays bounded.
+    oversample: int = 8
 
 
 class GenContext:
@@ -64,14 +70,23 @@ class GenContext:
         self.rng = rng
         self.subtask = subtask
         self.config = config
+        self.drops: dict[str, int] = {}  # reason -> candidates the rule's filters dropped
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        """Count n candidates dropped by a filter, under a reason a user reads in `sicorpus stats`."""
+        guards.count(self.drops, reason, n)
 
     def template(self, templates: Sequence[str], **values: Any) -> str:
         """A paraphrase chosen at random (guard 6), filled in."""
         return templates[int(self.rng.integers(len(templates)))].format(**values)
 
+    def pick(self, templates: Sequence[str]) -> str:
+        """A paraphrase chosen at random (guard 6), to fill in more than once (both mention orders)."""
+        return templates[int(self.rng.integers(len(templates)))]
+
     def shuffled(self, items: Sequence[Any]) -> list[Any]:
-        """Items in random order (guard 4: mention order never leaks the answer)."""
-        return [items[i] for i in self.rng.permutation(len(items))]
+        """Items in random order (guard 5: mention order never leaks the answer)."""
+        return guards.shuffled(self.rng, items)
 
     def video_frames(self, facts: SceneFacts) -> list[int]:
         """Up to `video_frames` positions uniform over the trajectory."""
@@ -82,17 +97,5 @@ class GenContext:
         return sorted({int(round(x)) for x in np.linspace(0, n - 1, k)})
 
     def numeric_choices(self, value: float, fmt: str, rel_spread: float = 0.6, n: int = 4) -> list[str]:
-        """Correct value first, then n-1 distinct distractors. The true value's rank among the options is
-        uniform (guard 2): its rank is drawn first and the distractors placed below and above it."""
-        rank = int(self.rng.integers(n))
-        below, above = rank, n - 1 - rank
-        steps = self.rng.uniform(0.15, rel_spread, size=n)
-        values = [value]
-        lo, hi = value, value
-        for i in range(below):
-            lo = lo * (1 - steps[i]) if lo > 0 else lo - steps[i]
-            values.append(lo)
-        for i in range(above):
-            hi = hi * (1 + steps[below + i]) if hi > 0 else hi + steps[below + i]
-            values.append(hi)
-        return [fmt.format(v) for v in values]  # callers skip the draft if rounding made two equal
+        """Correct value first, then n-1 distractors; the true value's rank is uniform (guard 2)."""
+        return guards.numeric_options(self.rng, value, fmt, rel_spread, n)

@@ -17,7 +17,7 @@ from schemas.facts import SceneFacts
 
 T = TypeVar("T")
 
-MIN_POINTS = 50  # TAXONOMY: objects measured from their points need at least this many
+MIN_POINTS = 50  # docs/taxonomy.md: objects measured from their points need at least this many
 
 
 def label_of(facts: SceneFacts, obj: int) -> str:
@@ -59,7 +59,7 @@ def valid_frame(facts: SceneFacts, frame: int) -> bool:
 
 
 def visible_objects(facts: SceneFacts, frame: int, single_only: bool = True) -> list[int]:
-    """Objects visible in one frame (TAXONOMY visibility rule), nameable; by default single-instance only."""
+    """Objects visible in one frame (docs/taxonomy.md visibility rule), nameable; by default single-instance only."""
     allowed = (
         set(facts.single_instance())
         if single_only

@@ -1,4 +1,4 @@
-"""Comprehensive reasoning (TAXONOMY.md section 5): questions that need memory over the whole video and several
+"""Comprehensive reasoning (docs/taxonomy.md): questions that need memory over the whole video and several
 abilities at once: counting, first-appearance order, route planning and multi-hop relations."""
 
 from __future__ import annotations
@@ -107,8 +107,10 @@ def object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     seen = seen_mask(facts, video)
     for label, inst in ctx.shuffled(sorted(label_instances(facts).items())):
         if len(inst) < MIN_COUNT:  # filter: 1 is the trivial prior
+            ctx.drop(f"fewer than {MIN_COUNT} instances")
             continue
         if not seen[inst].all():  # every counted instance appears in the video, or the count is unknowable
+            ctx.drop("an instance never seen in the video")
             continue
         n = len(inst)
         yield Draft(
@@ -150,18 +152,22 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             by_time.setdefault(t, []).append(lab)
         slots = sorted(by_time)
         if len(slots) < APPEARANCE_LABELS:
+            ctx.drop(f"fewer than {APPEARANCE_LABELS} first appearances in the window")
             continue
         for _ in range(APPEARANCE_TRIES_PER_WINDOW):
             picked = sorted(ctx.rng.choice(len(slots), size=APPEARANCE_LABELS, replace=False))
             slot_times = [slots[i] for i in picked]
             if min(np.diff(slot_times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
+                ctx.drop(f"first appearances < {APPEARANCE_MIN_GAP_S:g} s apart")
                 continue
             order_idx = [by_time[t][int(ctx.rng.integers(len(by_time[t])))] for t in slot_times]
             order = [names[i] for i in order_idx]
             if frozenset(order) in asked:
+                ctx.drop("label set already asked")
                 continue
             # the video's frames must not reorder what the whole stretch of trajectory shows
             if sorted(order_idx, key=lambda i: first_all[i]) != order_idx:
+                ctx.drop("the full trajectory orders the labels differently")
                 continue
             asked.add(frozenset(order))
             yield _appearance_draft(facts, ctx, video, order, [first_video[i] for i in order_idx])
@@ -247,7 +253,10 @@ def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     snapped = {o: planner.nearest_free(centers[o], START_SNAP_M) for o in named}
     for a in ctx.shuffled(named):
         for c in ctx.shuffled(named):
-            if c == a or snapped[a] is None or snapped[c] is None:
+            if c == a:
+                continue
+            if snapped[a] is None or snapped[c] is None:
+                ctx.drop(f"start or goal > {START_SNAP_M:g} m from free floor")
                 continue
             draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped)
             if draft is not None:
@@ -258,10 +267,12 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
     start, goal = snapped[a], snapped[c]
     route = planner.route(start, goal)
     if route is None or route.length < ROUTE_MIN_LENGTH_M:  # filter: a path exists
+        ctx.drop(f"no free-floor path of >= {ROUTE_MIN_LENGTH_M:g} m")
         return None
     origin = route.waypoints[0]
     facing = [b for b in named if b not in (a, c) and np.linalg.norm(centers[b] - origin) >= FACING_MIN_M]
     if not facing:
+        ctx.drop(f"no object to face >= {FACING_MIN_M:g} m from the start")
         return None
     # VSI-Bench's routes often open "Go forward until ...": where an object lies straight along the first leg,
     # face it in about half of the routes, so the first action needs no turn
@@ -271,6 +282,7 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
     b = pool[int(ctx.rng.integers(len(pool)))]
     turns = _turns(route, centers[b] - origin)
     if turns is None or not any(t for t in turns) or sum(1 for t in turns if t) > MAX_TURNS:
+        ctx.drop(f"a bend between turn words, no turn, or > {MAX_TURNS} turns")
         return None
     alt = planner.alternative(start, goal, route)
     if (
@@ -278,8 +290,9 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
         and alt.length <= ALT_ROUTE_REL * route.length
         and route_gap(alt, route) >= ALT_ROUTE_GAP_M
         and _turns(alt, centers[b] - origin) != turns
-    ):
-        return None  # a near-shortest route round another side of an obstacle turns differently: not unique
+    ):  # a near-shortest route round another side of an obstacle turns differently: not unique
+        ctx.drop("a near-shortest route turns differently")
+        return None
     words = [t for t in turns if t]
     names = [facts.objects[o].label for o in (a, b, c)]
     landmarks = _landmarks(facts, route, named, exclude=(a, c))
@@ -494,11 +507,13 @@ def _multi_hop_draft(facts, ctx, video, hop2, plausible, quad, side, hop1) -> Dr
     named_labels = {facts.objects[o].label for o in quad}
     ranked = [e for e in hop2[target] if e[0] not in named_labels]
     if len(ranked) < 4 or not clear_gap(ranked[0][1], ranked[1][1]):  # distance hop: a clear nearest label
+        ctx.drop("no clear nearest label at the distance hop")
         return None
     answer, d_answer, answer_obj = ranked[0]
     wrong_hop = next((e[0] for e in hop2[other] if e[0] not in named_labels), None)
     pool = [lab for lab, d, _ in ranked[1:]]
     if wrong_hop is None or wrong_hop not in pool:  # the other side's neighbour must be a (wrong) option
+        ctx.drop("the other side's neighbour is not a wrong option")
         return None
     rest = [lab for lab in ctx.shuffled(pool) if lab != wrong_hop]
     rest.sort(key=lambda lab: lab not in plausible)  # stable: plausible answers first, random within

@@ -1,4 +1,4 @@
-"""Mental reconstruction (TAXONOMY.md section 3): rebuilding the room from limited views. Distinct instances
+"""Mental reconstruction (docs/taxonomy.md): rebuilding the room from limited views. Distinct instances
 across overlapping images, a bird's-eye grid map, occlusion in one image and the capture order of frames."""
 
 from __future__ import annotations
@@ -105,18 +105,19 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     labels = [lab for lab, inst in groups.items() if vis.visible[:, inst].sum(axis=0).max(initial=0) >= 2]
     streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
     seen: set[tuple[str, tuple[int, ...]]] = set()
-    while streams:  # round-robin over labels, so one frequent label does not fill the oversampled pool
-        for stream in list(streams):
-            item = next(stream, None)
-            if item is None:
-                streams.remove(stream)
-                continue
-            if item in seen:
-                continue
-            seen.add(item)
-            draft = _unique_count_draft(facts, ctx, item[0], groups[item[0]], list(item[1]))
-            if draft is not None:
-                yield draft
+    while streams:  # a random merge of the labels' streams: candidates in random order, none pre-balanced
+        k = int(ctx.rng.integers(len(streams)))
+        item = next(streams[k], None)
+        if item is None:
+            streams.pop(k)
+            continue
+        if item in seen:
+            ctx.drop("frame set already asked")
+            continue
+        seen.add(item)
+        draft = _unique_count_draft(facts, ctx, item[0], groups[item[0]], list(item[1]))
+        if draft is not None:
+            yield draft
 
 
 def _unique_count_frames(
@@ -141,14 +142,17 @@ def _unique_count_draft(
     vis = facts.visibility
     times = [facts.frames[f].timestamp for f in frames]
     if min(np.diff(times), default=math.inf) < MIN_FRAME_GAP_S:
+        ctx.drop(f"frames < {MIN_FRAME_GAP_S:g} s apart")
         return None
     block = vis.visible[np.ix_(frames, inst)]  # (frames, instances)
     if block.sum(axis=0).max() < 2:  # filter: an instance seen twice, so per-frame summing is wrong
+        ctx.drop("no instance seen in two of the frames")
         return None
     fractions = vis.visible_fraction[np.ix_(frames, inst)]
     if (
         ~block & (fractions > UNSEEN_MAX_FRACTION)
     ).any():  # clear margin: a sliver is neither seen nor unseen
+        ctx.drop("an instance only partly visible (neither seen nor unseen)")
         return None
     counted = [o for o, s in zip(inst, block.any(axis=0), strict=True) if s]
     per_frame = [int(x) for x in block.sum(axis=1)]
@@ -162,7 +166,9 @@ def _unique_count_draft(
         value=float(n),
         unit="count",
         extra={"label": label, "per_frame_counts": per_frame, "per_frame_sum": sum(per_frame)},
-        balance_key=str(n),
+        # counts flattened ("1" was a third of the answers), and within a count the labels taken in turn: keyed
+        # by the count alone, the few high counts all came from the one label with many instances
+        balance_key=f"{n}:{label}",
     )
 
 
@@ -393,14 +399,19 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 and vis.in_frustum_fraction[f, a] >= OCCLUDED_MIN_IN_FRUSTUM
                 and hidden[f, a] >= OCCLUDED_MIN_HIDDEN
             ):
+                ctx.drop(
+                    f"object not visible, cut off, or < {OCCLUDED_MIN_HIDDEN:.0%} hidden by another object"
+                )
                 continue
             occluder = _occluder(facts, f, a, nameable)
             if (
                 occluder is None
             ):  # the hidden part must be hidden behind something, not just off the depth map
+                ctx.drop("no nearer object covers it")
                 continue
             others = [lab for lab in clear if lab != facts.objects[a].label]
             if len(others) < OCCLUSION_MIN_DISTRACTORS:
+                ctx.drop(f"fewer than {OCCLUSION_MIN_DISTRACTORS} labels plainly unoccluded in the image")
                 continue
             distractors = ctx.shuffled(others)[:3]
             shown = [o for lab in distractors for o in groups[lab] if vis.visible[f, o]]
@@ -495,7 +506,11 @@ def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 if len(nxt) == 0:
                     break
                 chain.append(int(nxt[int(ctx.rng.integers(len(nxt)))]))
-            if len(chain) < k or tuple(chain) in tried:
+            if len(chain) < k:
+                ctx.drop(f"no chain of {k} frames >= {ORDER_MIN_GAP_S:g} s apart sharing content")
+                continue
+            if tuple(chain) in tried:
+                ctx.drop("frame set already asked")
                 continue
             tried.add(tuple(chain))
             draft = _frame_order_draft(facts, ctx, chain, times)
@@ -509,13 +524,16 @@ def _frame_order_draft(
     k = len(chain)
     ordered = sorted(chain, key=lambda f: times[f])
     if min(np.diff(times[ordered])) < ORDER_MIN_GAP_S:  # filter: frames >= 1 s apart
+        ctx.drop(f"frames < {ORDER_MIN_GAP_S:g} s apart")
         return None
     consecutive = [float(facts.overlap[ordered[i], ordered[i + 1]]) for i in range(k - 1)]
     if min(consecutive) < ORDER_MIN_OVERLAP:  # filter: consecutive frames share scene content
+        ctx.drop(f"consecutive frames overlap < {ORDER_MIN_OVERLAP:.0%}")
         return None
     # the chain of shared content must single out the order: no skipping pair overlaps as much as a step does
     skipping = [float(facts.overlap[ordered[i], ordered[j]]) for i in range(k) for j in range(i + 2, k)]
     if skipping and max(skipping) >= min(consecutive):
+        ctx.drop("a skipping pair overlaps as much as a step (order ambiguous)")
         return None
     shown = ctx.shuffled(ordered)
     number = {f: shown.index(f) + 1 for f in shown}

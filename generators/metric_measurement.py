@@ -1,4 +1,4 @@
-"""Metric measurement (TAXONOMY.md section 1): object size and height, object-object and camera-object
+"""Metric measurement (docs/taxonomy.md): object size and height, object-object and camera-object
 distances, room area and camera displacement, all answered as bare numbers."""
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ def absolute_distance(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     for pair in ctx.shuffled(pairs(candidates)):
         value = float(facts.closest[pair[0], pair[1]])
         if value < MIN_OBJECT_DISTANCE:
+            ctx.drop(f"objects < {MIN_OBJECT_DISTANCE:g} m apart")
             continue
         a, b = ctx.shuffled(list(pair))
         centre_distance = float(np.linalg.norm(facts.objects[a].centroid - facts.objects[b].centroid))
@@ -196,9 +197,11 @@ def camera_displacement(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     for a, b in ctx.shuffled(pairs(usable)):  # positions ascending: images shown in capture order
         overlap = float(facts.overlap[a, b])
         if not MIN_OVERLAP <= overlap <= MAX_OVERLAP:
+            ctx.drop(f"frame pair overlap outside {MIN_OVERLAP:.0%}-{MAX_OVERLAP:.0%}")
             continue
         value = float(np.linalg.norm(facts.frames[b].position - facts.frames[a].position))
         if value < MIN_DISPLACEMENT:
+            ctx.drop(f"displacement < {MIN_DISPLACEMENT:g} m")
             continue
         yield Draft(
             question=ctx.template(CAMERA_DISPLACEMENT_TEMPLATES),

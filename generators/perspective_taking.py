@@ -1,16 +1,17 @@
-"""Perspective-taking rules (TAXONOMY.md section 4): correspondence across views, camera motion and rotation,
-allocentric directions, imagined turns and objects relative to another camera.
+"""Perspective-taking rules (docs/taxonomy.md, perspective taking): correspondence across views, camera motion
+and rotation, allocentric directions, imagined turns and objects relative to another camera.
 
-Direction-labelled rules enumerate every candidate of the scene first, cap over-represented labels and yield
-the survivors interleaved over labels (`balanced_order`), so the registry's first `quota * oversample` drafts
-are already balanced: the open generators' skew toward "forward"/"front" must not come back (guard 3).
+Rules yield every candidate that passes its filter, in random order, and never balance. Direction-labelled
+rules register a balance cap (`DIRECTION_CAP`): the registry's round-robin then keeps no label more than twice
+as often as the scarcest label of the scene, so the open generators' skew toward "forward"/"front" does not
+come back (generators.guards, guard 3).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -27,14 +28,11 @@ from generators.viewpoint import (
 )
 from schemas.facts import SceneFacts
 
-T = TypeVar("T")
-
-# Balancing (balanced_order): a label keeps at most CAP_RATIO x the count of the scene's scarcest other label.
-# Per scene this is only a brake on a strong skew; the corpus-level balance comes from the registry's
+# A label keeps at most DIRECTION_CAP x the count of the scene's scarcest other label (guards.MIN_CAP at
+# least). Per scene this is only a brake on a strong skew; the corpus-level balance comes from the registry's
 # round-robin over balance keys (1.25x with a floor of 2 threw away almost every pair of a scene with one
 # rare label: 4 of 171 camera-motion candidates).
-CAP_RATIO = 2.0
-MIN_CAP = 4
+DIRECTION_CAP = 2.0
 
 BOUNDARY_MARGIN_DEG = 15.0  # every direction answer is this far from its bins' boundaries
 MIN_HORIZONTAL_AXIS = 0.3  # an optical axis this close to vertical has no meaningful heading
@@ -63,6 +61,9 @@ VIRTUAL_MAX_CENTER = 0.35  # the answer is really "in front": its visible centre
 VIRTUAL_MAX_REPEAT = 2  # the same (turn, object) answer at most this often per scene
 
 OCP_MAX_FRACTION_1 = 0.02  # "not visible in image 1" also means no sliver of it in image 1
+# "behind" is rarer than left/right (image 2 must still share content with image 1); a cap of 1 keeps it as
+# frequent as each of them in every scene that has it (DIRECTION_CAP let left/right reach 40 % each).
+OCP_CAP = 1.0
 
 # How the printed coordinates read, worded several ways (no one note in most view_correspondence samples).
 COORD_NOTES = (
@@ -71,39 +72,6 @@ COORD_NOTES = (
     "points are given as (x, y) on a 0-1000 scale, with (0, 0) at the top-left and y growing downward",
     "x runs left to right and y top to bottom, both from 0 to 1000",
 )
-
-
-# ---------------------------------------------------------------- balancing helpers
-
-
-def interleave(groups: Sequence[Sequence[T]], rng: np.random.Generator) -> list[T]:
-    """Round-robin over the groups, group order reshuffled each round."""
-    out: list[T] = []
-    depth = 0
-    while True:
-        took = False
-        for g in rng.permutation(len(groups)):
-            if depth < len(groups[g]):
-                out.append(groups[g][depth])
-                took = True
-        if not took:
-            return out
-        depth += 1
-
-
-def balanced_order(keyed: Sequence[tuple[str, T]], rng: np.random.Generator) -> list[T]:
-    """Items (already in random order) capped per key and interleaved over keys. A key keeps at most
-    max(MIN_CAP, CAP_RATIO x the smallest count among the other keys present): a scene whose pairs are
-    mostly "forward" gives fewer samples rather than skewed ones."""
-    groups: dict[str, list[T]] = {}
-    for key, item in keyed:
-        groups.setdefault(key, []).append(item)
-    counts = {k: len(v) for k, v in groups.items()}
-    capped = []
-    for key in sorted(groups):
-        reference = min((c for k, c in counts.items() if k != key), default=0)
-        capped.append(groups[key][: max(MIN_CAP, math.ceil(CAP_RATIO * reference))])
-    return interleave(capped, rng)
 
 
 def _pick(ctx: GenContext, forms: tuple | list) -> Any:
@@ -117,7 +85,7 @@ def _valid_poses(facts: SceneFacts) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pairs(
-    facts: SceneFacts, valid: np.ndarray, lo: float, hi: float, rng: np.random.Generator
+    facts: SceneFacts, valid: np.ndarray, lo: float, hi: float, ctx: GenContext
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unordered frame pairs with overlap in [lo, hi], each put in a random order (first, second): using both
     orders would repeat near-identical questions with mirrored answers."""
@@ -125,7 +93,10 @@ def _pairs(
     i, j = np.nonzero(np.triu((overlap >= lo) & (overlap <= hi), k=1))
     keep = valid[i] & valid[j]
     i, j = i[keep], j[keep]
-    flip = rng.random(len(i)) < 0.5
+    n_valid = int(valid.sum())
+    outside = f"frame pair overlap outside {lo:.0%}-{hi:.0%}" if hi < 1 else f"frame pair overlap < {lo:.0%}"
+    ctx.drop(outside, n_valid * (n_valid - 1) // 2 - len(i))
+    flip = ctx.rng.random(len(i)) < 0.5
     return np.where(flip, j, i), np.where(flip, i, j)
 
 
@@ -168,37 +139,52 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """A track point visible in both images; options are four track points of image 2, >= 50 px apart.
 
     Text-only shortcut: the option nearest the given image-1 coordinates would win whenever the camera moved
-    little. The true option's rank by that distance is drawn uniformly (and is the balance key)."""
+    little. The true option's rank by that distance is drawn uniformly (and is the balance key), measured in
+    the space the model reads: the printed 0-1000 coordinates, not pixels (a 4:3 image stretched to a square
+    ranks differently; balancing in pixels left the nearest printed option right 32 % of the time)."""
     tracks = facts.tracks
     if tracks is None or facts.image_width <= 0 or facts.image_height <= 0:
         return
     size = np.array([facts.image_width, facts.image_height], dtype=np.float64)
     _, valid = _valid_poses(facts)
-    first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx.rng)
+    first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx)
     for k in ctx.rng.permutation(len(first)):
         f1, f2 = int(first[k]), int(second[k])
         common = np.nonzero(tracks.visible[f1] & tracks.visible[f2])[0]
         seen2 = np.nonzero(tracks.visible[f2])[0]
-        if len(common) == 0 or len(seen2) < 4:
+        if len(common) == 0:
+            ctx.drop("no track point seen in both images")
+            continue
+        if len(seen2) < 4:
+            ctx.drop("fewer than 4 track points in image 2")
             continue
         px2 = tracks.uv[f2] * size
+        printed2 = np.round(tracks.uv[f2] * 1000)  # what the options print
         for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR]:
             p = int(p)
-            query_px = tracks.uv[f1, p] * size
+            query = np.round(tracks.uv[f1, p] * 1000)
             others = seen2[seen2 != p]
             others = others[np.linalg.norm(px2[others] - px2[p], axis=1) >= CORRESPONDENCE_MIN_PX]
-            to_query = np.linalg.norm(px2[others] - query_px, axis=1)
-            true_to_query = float(np.linalg.norm(px2[p] - query_px))
+            to_query = np.linalg.norm(printed2[others] - query, axis=1)
+            true_to_query = float(np.linalg.norm(printed2[p] - query))
             rank = int(ctx.rng.integers(4))
             closer = _spaced_pick(
                 others[to_query < true_to_query], px2, [p], rank, CORRESPONDENCE_MIN_PX, ctx.rng
             )
-            if closer is None:
-                continue
-            farther = _spaced_pick(
-                others[to_query > true_to_query], px2, [p, *closer], 3 - rank, CORRESPONDENCE_MIN_PX, ctx.rng
+            farther = (
+                None
+                if closer is None
+                else _spaced_pick(
+                    others[to_query > true_to_query],
+                    px2,
+                    [p, *closer],
+                    3 - rank,
+                    CORRESPONDENCE_MIN_PX,
+                    ctx.rng,
+                )
             )
             if farther is None:
+                ctx.drop(f"no options >= {CORRESPONDENCE_MIN_PX:g} px apart at the drawn distance rank")
                 continue
             options = [p, *closer, *farther]
             x, y = (int(round(float(v) * 1000)) for v in tracks.uv[f1, p])
@@ -214,7 +200,7 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                     "uv_image2": tracks.uv[f2, p],
                     "option_track_points": options,
                     "option_px": px2[options],
-                    "true_rank_by_distance_to_query": rank,
+                    "true_rank_by_distance_to_query": rank,  # in printed 0-1000 coordinates
                     "overlap": float(facts.overlap[f1, f2]),
                 },
                 balance_key=f"rank{rank}",
@@ -244,7 +230,7 @@ MOTION_TEMPLATES = [
 MOTION_OPTIONS = ("left", "right", "forward", "backward")
 
 
-@rule("camera_motion_direction")
+@rule("camera_motion_direction", cap_ratio=DIRECTION_CAP)
 def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """Translation c2 - c1 in frame 1's camera axes; overlap in [6 %, 60 %]; dominant axis >= 1.5x the others
     and >= 0.1 m (a near-zero motion is never labelled).
@@ -253,7 +239,7 @@ def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draf
     pass (a pair moving "forward" one way often reads "backward" the other way): handheld scans mostly walk
     forward, and the rare "backward" label would otherwise cap every other label of the scene."""
     poses, valid = _valid_poses(facts)
-    first, second = _pairs(facts, valid, *MOTION_OVERLAP, ctx.rng)
+    first, second = _pairs(facts, valid, *MOTION_OVERLAP, ctx)
     if len(first) == 0:
         return
     forward_t = relative_translations(poses, first, second)
@@ -267,12 +253,13 @@ def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draf
             if (label := motion_direction(t, MOTION_DOMINANCE, MOTION_MIN_M)) in MOTION_OPTIONS
         ]
         if not orders:
+            ctx.drop(f"no horizontal direction {MOTION_DOMINANCE:g}x the others and >= {MOTION_MIN_M:g} m")
             continue
         least = min(used[label] for label, _ in orders)
         label, item = next(o for o in orders if used[o[0]] == least)  # ties: the random order of _pairs
         used[label] += 1
         keyed.append((label, item))
-    for f1, f2, t, label in balanced_order(keyed, ctx.rng):
+    for _, (f1, f2, t, label) in keyed:
         distractors = [d for d in MOTION_OPTIONS if d != label]
         yield Draft(
             question=ctx.template(MOTION_TEMPLATES),
@@ -326,12 +313,12 @@ def rotation_options(true_deg: int, pool: Sequence[int], rng: np.random.Generato
     return chosen
 
 
-@rule("camera_rotation")
+@rule("camera_rotation", cap_ratio=DIRECTION_CAP)
 def camera_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """Signed floor-plane angle from forward1 to forward2 (+ = turned left); 15 <= |yaw| <= 165 deg; both axes
     far from vertical; the views share content (overlap >= 5 %)."""
     poses, valid = _valid_poses(facts)
-    first, second = _pairs(facts, valid, PAIR_MIN_OVERLAP, 1.0, ctx.rng)
+    first, second = _pairs(facts, valid, PAIR_MIN_OVERLAP, 1.0, ctx)
     if len(first) == 0:
         return
     fwd = poses[:, :3, 2]
@@ -346,9 +333,13 @@ def camera_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         ROTATION_STEP_DEG, np.round(np.abs(yaw) / ROTATION_STEP_DEG) * ROTATION_STEP_DEG
     )
     rounded = rounded.astype(int)
+    ctx.drop(
+        f"yaw outside {ROTATION_MIN_DEG:g}-{ROTATION_MAX_DEG:g} deg or an optical axis near vertical",
+        int((~ok).sum()),
+    )
     pool = [int(v) for v in rounded[ok]] + [-int(v) for v in rounded[ok]]
     keyed = [("left" if yaw[k] > 0 else "right", int(k)) for k in ctx.rng.permutation(len(first)) if ok[k]]
-    for k in balanced_order(keyed, ctx.rng):
+    for _, k in keyed:
         options = rotation_options(int(rounded[k]), pool, ctx.rng)
         f1, f2 = int(first[k]), int(second[k])
         direction = "left" if yaw[k] > 0 else "right"
@@ -552,14 +543,14 @@ def _video_objects(facts: SceneFacts, frames: list[int]) -> list[int]:
     return [o for o in facts.single_instance() if seen[o]]
 
 
-@rule("allocentric_direction")
+@rule("allocentric_direction", cap_ratio=DIRECTION_CAP)
 def allocentric_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """Standing by A facing B, where is C: signed floor-plane angle of A->C from A->B (centroids). Filter: A, B,
     C single-instance and seen in the video, pairwise 0.3-5 m apart; angle >= 15 deg from every boundary of
     the level; at most one floor-projected OBB corner of C in another bin than C's centroid.
 
-    Each valid triple is asked at one level (the least-used so far among those it passes); levels are
-    interleaved and labels balanced within each level."""
+    Each valid triple is asked at one level (the least-used so far among those it passes); the balance key
+    "level:label" lets the registry interleave levels and balance labels within each."""
     frames = ctx.video_frames(facts)
     objs = _video_objects(facts, frames)
     if len(objs) > ALLOCENTRIC_MAX_OBJECTS:
@@ -585,19 +576,30 @@ def allocentric_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
 
     passes: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
+    clear_any = np.zeros_like(triple_ok)
     for bins in ALLOCENTRIC_LEVELS:
         idx = bins.index(theta)
         out = (bins.index(phi) != idx[..., None]).sum(axis=-1)
         passes[bins.name] = triple_ok & (bins.boundary_distance(theta) >= BOUNDARY_MARGIN_DEG)
+        clear_any |= passes[bins.name]
         passes[bins.name] &= out <= ALLOCENTRIC_MAX_CORNERS_OUT
         labels[bins.name] = idx
     any_ok = np.zeros_like(triple_ok)
     for mask in passes.values():
         any_ok |= mask
+    n_ok, n_clear, n_near = int(any_ok.sum()), int(clear_any.sum()), int(triple_ok.sum())
+    ctx.drop(
+        f"objects not pairwise {ALLOCENTRIC_DISTANCE_M[0]:g}-{ALLOCENTRIC_DISTANCE_M[1]:g} m apart",
+        n * (n - 1) * (n - 2) - n_near,
+    )
+    ctx.drop(
+        f"angle within {BOUNDARY_MARGIN_DEG:g} deg of a direction boundary at every level", n_near - n_clear
+    )
+    ctx.drop("the object's footprint crosses a direction boundary", n_clear - n_ok)
     candidates = np.argwhere(any_ok)
 
     used = {bins.name: 0 for bins in ALLOCENTRIC_LEVELS}
-    per_level: dict[str, list[tuple[str, tuple[int, int, int, DirectionBins]]]] = {name: [] for name in used}
+    chosen: list[tuple[int, int, int, DirectionBins]] = []
     for k in ctx.rng.permutation(len(candidates)):
         a, b, c = (int(v) for v in candidates[k])
         levels = [bins for bins in ALLOCENTRIC_LEVELS if passes[bins.name][a, b, c]]
@@ -605,11 +607,9 @@ def allocentric_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
         options = [bins for bins in levels if used[bins.name] == least]
         bins = options[int(ctx.rng.integers(len(options)))]
         used[bins.name] += 1
-        label = bins.labels[int(labels[bins.name][a, b, c])]
-        per_level[bins.name].append((label, (a, b, c, bins)))
+        chosen.append((a, b, c, bins))
 
-    streams = [balanced_order(per_level[bins.name], ctx.rng) for bins in ALLOCENTRIC_LEVELS]
-    for a, b, c, bins in interleave(streams, ctx.rng):
+    for a, b, c, bins in chosen:
         label = bins.labels[int(labels[bins.name][a, b, c])]
         oa, ob, oc = (facts.objects[objs[i]] for i in (a, b, c))
         yield Draft(
@@ -654,7 +654,7 @@ HYPOTHETICAL_TEMPLATES = [
 ]
 
 
-@rule("hypothetical_rotation")
+@rule("hypothetical_rotation", cap_ratio=DIRECTION_CAP)
 def hypothetical_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """The object nearest the centre of a virtual view turned by the yaw. Filter: it is nameable, visible there
     with fraction >= 0.25 and its centre within 0.35 of the image centre; every visible object of another label
@@ -668,23 +668,32 @@ def hypothetical_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
         for yaw in ctx.shuffled([y for y in sorted(views) if y in TURNS]):
             seen = [(o, vis, d) for o, vis, d in views[yaw] if facts.objects[o].nameable]
             if not seen:
+                ctx.drop("no nameable object in the turned view")
                 continue
             seen.sort(key=lambda e: e[2])
             best, vis, d = seen[0]
             label = facts.objects[best].label
             rivals = [e[2] for e in seen if facts.objects[e[0]].label != label]
             if vis < VIRTUAL_MIN_VISIBLE or d > VIRTUAL_MAX_CENTER:
+                ctx.drop(
+                    f"nearest object visible < {VIRTUAL_MIN_VISIBLE:.0%} or off-centre > {VIRTUAL_MAX_CENTER:g}"
+                )
                 continue
             if rivals and rivals[0] - d < VIRTUAL_MARGIN:
+                ctx.drop(f"another label within {VIRTUAL_MARGIN:g} of the view centre")
                 continue
             visible_labels = {facts.objects[o].label for o, _, _ in views[yaw]}
             pool = [lb for lb in scene_labels if lb not in visible_labels]
-            if len(pool) < 3 or repeats.get((yaw, label), 0) >= VIRTUAL_MAX_REPEAT:
+            if len(pool) < 3:
+                ctx.drop("fewer than 3 labels unseen in the turned view")
+                continue
+            if repeats.get((yaw, label), 0) >= VIRTUAL_MAX_REPEAT:
+                ctx.drop(f"same (turn, answer) already asked {VIRTUAL_MAX_REPEAT} times")
                 continue
             repeats[(yaw, label)] = repeats.get((yaw, label), 0) + 1
             margin = (rivals[0] - d) if rivals else float("inf")
             keyed.append((TURN_KEYS[yaw], (int(f), int(yaw), int(best), float(vis), float(margin), pool)))
-    for f, yaw, best, vis, margin, pool in balanced_order(keyed, ctx.rng):
+    for _, (f, yaw, best, vis, margin, pool) in keyed:
         distractors = [pool[i] for i in ctx.rng.choice(len(pool), size=3, replace=False)]
         yield Draft(
             question=ctx.template(HYPOTHETICAL_TEMPLATES, turn=TURNS[yaw], turned=TURNS_PAST[yaw]),
@@ -724,7 +733,7 @@ OCP_TEMPLATES = [
 ]
 
 
-@rule("object_camera_position")
+@rule("object_camera_position", cap_ratio=OCP_CAP)
 def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """Single-instance object visible in image 2 and not in image 1 (no sliver either: fraction < 2 %); angle of
     its centroid in camera 1's floor-plane axes, 90-degree sectors centred on front/left/behind/right; skipped
@@ -750,8 +759,16 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
     hidden1 = ~vis.visible[:, objs] & (vis.visible_fraction[:, objs] < OCP_MAX_FRACTION_1)
     upright = valid & (horizontal_norm(np.where(valid[:, None], fwd, 0.0)) >= MIN_HORIZONTAL_AXIS)
     theta = floor_angle(fwd[:, None], cen[None] - cam[:, None, :2])  # (F, n)
-    ok = has_second & hidden1 & upright[:, None]
-    ok &= CAMERA_SECTORS.boundary_distance(theta) >= BOUNDARY_MARGIN_DEG
+    ok = hidden1 & has_second & upright[:, None]
+    ctx.drop(f"object seen in image 1 (or a sliver >= {OCP_MAX_FRACTION_1:.0%})", int((~hidden1).sum()))
+    ctx.drop(
+        f"no image sharing >= {PAIR_MIN_OVERLAP:.0%} with image 1 shows the object",
+        int((hidden1 & ~has_second).sum()),
+    )
+    ctx.drop("image 1 looks almost straight up or down", int((hidden1 & has_second).sum() - ok.sum()))
+    clear = CAMERA_SECTORS.boundary_distance(theta) >= BOUNDARY_MARGIN_DEG
+    ctx.drop(f"within {BOUNDARY_MARGIN_DEG:g} deg of a sector boundary", int((ok & ~clear).sum()))
+    ok &= clear
 
     keyed: list[tuple[str, tuple[int, int, str, float, int]]] = []
     cells = np.argwhere(ok)
@@ -759,13 +776,15 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
         f1, j = (int(v) for v in cells[k])
         label = CAMERA_SECTORS.label(theta[f1, j])
         if label == "front":
+            ctx.drop("in front of camera 1 (not asked)")
             continue
         corner_angles = floor_angle(fwd[f1], corners[j] - cam[f1, :2])
         out = int((CAMERA_SECTORS.index(corner_angles) != CAMERA_SECTORS.index(theta[f1, j])).sum())
         if out > ALLOCENTRIC_MAX_CORNERS_OUT:
+            ctx.drop("the object's footprint crosses a sector boundary")
             continue
         keyed.append((label, (f1, j, label, float(theta[f1, j]), out)))
-    for f1, j, label, angle, out in balanced_order(keyed, ctx.rng):
+    for _, (f1, j, label, angle, out) in keyed:
         seconds = np.nonzero(pair_ok[f1] & shown2[:, j])[0]
         f2 = int(seconds[int(ctx.rng.integers(len(seconds)))])
         name = facts.objects[objs[j]].label
@@ -865,7 +884,7 @@ def crd_distractors(label: str, rng: np.random.Generator) -> list[str]:
     return [t for t in (crd_label(p) for p in sets) if t != label]
 
 
-@rule("camera_relative_direction")
+@rule("camera_relative_direction", cap_ratio=DIRECTION_CAP)
 def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     """A and B single-instance and both visible (fraction >= 0.3) in one upright image; A - B (centroids) in
     the camera's floor-plane axes and world up; each named axis >= 0.3 m and >= 0.6 x the largest, every other
@@ -890,12 +909,14 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
                 delta = np.array([d @ right, d @ fwd, d[2]])
                 parts = camera_relative_parts(delta)
                 if parts is None:
+                    ctx.drop("direction not clear: an axis between 0.3x and 0.6x the largest, or < 0.3 m")
                     continue
                 keyed.append((crd_label(parts), (f, a, b, delta, parts)))
     # each (image, pair) at most once either way round: the mirrored question repeats the same geometry
     seen: set[tuple[int, frozenset[int]]] = set()
-    for f, a, b, delta, parts in balanced_order(ctx.shuffled(keyed), ctx.rng):
+    for _, (f, a, b, delta, parts) in ctx.shuffled(keyed):
         if (f, frozenset((a, b))) in seen:
+            ctx.drop("the same image and pair asked the other way round")
             continue
         seen.add((f, frozenset((a, b))))
         label = crd_label(parts)

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import islice
 from typing import Any
 
 import numpy as np
 
 from generators.base import GENERATOR_VERSION, LETTERS, Draft, GenContext, GenerationConfig, rng_for
+from generators.guards import LetterBalancer, MentionOrderBalancer, select_balanced
 from generators.prompt_frame import PromptFrame
 from schemas.facts import SceneFacts
 from taxonomy import SUBTASKS, TAXONOMY_VERSION
 
 Rule = Callable[[SceneFacts, GenContext], Iterable[Draft]]
 RULES: dict[str, Rule] = {}
+CAP_RATIOS: dict[
+    str, float
+] = {}  # subtask -> balance cap relative to its scarcest label (guards.select_balanced)
+SCENE_CAP_DROP = "over the scene cap"
 
 
-def rule(subtask: str) -> Callable[[Rule], Rule]:
-    """Decorator: register the rule that answers `subtask` (an id declared in the taxonomy)."""
+def rule(subtask: str, cap_ratio: float | None = None) -> Callable[[Rule], Rule]:
+    """Decorator: register the rule that answers `subtask` (an id declared in the taxonomy). `cap_ratio`: no
+    label of a scene is kept more than this many times as often as its scarcest label (direction rules)."""
     if subtask not in SUBTASKS:
         raise KeyError(f"{subtask!r} is not a subtask of the taxonomy")
 
     def register(fn: Rule) -> Rule:
         RULES[subtask] = fn
+        if cap_ratio is not None:
+            CAP_RATIOS[subtask] = cap_ratio
         return fn
 
     return register
@@ -51,112 +57,54 @@ def generate_scene(
     config: GenerationConfig,
     category: str | None = None,
     subtask: str | None = None,
+    drops: dict[str, dict[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
-    """All samples of one scene (optionally one category or one subtask), in a deterministic order."""
+    """All samples of one scene (optionally one category or one subtask), in a deterministic order. `drops`
+    collects, per subtask, the candidates each filter dropped: {subtask: {reason: count}}."""
     _load_rules()
     samples: list[dict[str, Any]] = []
     for sid, spec in SUBTASKS.items():
         if (category and spec.category != category) or (subtask and sid != subtask) or sid not in RULES:
             continue
-        samples.extend(run_subtask(facts, sid, config))
+        dropped: dict[str, int] = {}
+        samples.extend(run_subtask(facts, sid, config, dropped))
+        if drops is not None and dropped:
+            drops[sid] = dict(sorted(dropped.items()))
     return samples
 
 
-def run_subtask(facts: SceneFacts, subtask: str, config: GenerationConfig) -> list[dict[str, Any]]:
+def run_subtask(
+    facts: SceneFacts, subtask: str, config: GenerationConfig, drops: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The rule's drafts, pulled lazily per balance key through the guards (generators.guards), as samples.
+    The rule and the guards draw from two streams of (seed, source, scene, subtask), so how far the guards
+    pull never changes which candidates the rule yields."""
     _load_rules()
     quota = config.quotas.get(subtask, SUBTASKS[subtask].quota)
     if quota <= 0:
         return []
-    rng = rng_for(config.seed, facts.source, facts.scene_id, subtask)
-    ctx = GenContext(rng, subtask, config)
-    drafts = list(islice(RULES[subtask](facts, ctx), quota * config.oversample))
-    chosen = balanced_selection(drafts, quota, rng)
-    letters = LetterBalancer(rng)
+    ctx = GenContext(rng_for(config.seed, facts.source, facts.scene_id, subtask), subtask, config)
+    rng = rng_for(config.seed, facts.source, facts.scene_id, f"{subtask}/guards")
+    selection_drops: dict[str, int] = {}
+    chosen = select_balanced(
+        iter(RULES[subtask](facts, ctx)),
+        quota,
+        rng,
+        max_pull=quota * config.oversample,
+        cap_ratio=CAP_RATIOS.get(subtask),
+        drops=selection_drops,
+    )
+    if drops is not None:
+        for reason, n in (*ctx.drops.items(), *selection_drops.items()):
+            drops[reason] = drops.get(reason, 0) + n
+    letters, mentions = LetterBalancer(rng), MentionOrderBalancer(rng)
     # the frame draws from its own stream, so framing never shifts the rule's or the balancer's draws
     frame = PromptFrame(
         rng_for(config.seed, facts.source, facts.scene_id, f"{subtask}/frame"), SUBTASKS[subtask].media
     )
-    return [_to_sample(facts, subtask, d, k, letters, config, frame) for k, d in enumerate(chosen)]
-
-
-def balanced_selection(drafts: list[Draft], quota: int, rng: np.random.Generator) -> list[Draft]:
-    """Guard 3: take drafts round-robin over their balance keys, so frequent labels or typical values are
-    down-sampled and the kept distribution is flatter than the raw one; then the option-prior guard."""
-    guard = OptionPriorGuard()
-    chosen: list[Draft] = []
-    for draft in _round_robin(drafts, rng):
-        if len(chosen) == quota:
-            break
-        if guard.admits(draft):
-            guard.add(draft)
-            chosen.append(draft)
-    return chosen
-
-
-def _round_robin(drafts: list[Draft], rng: np.random.Generator) -> list[Draft]:
-    if all(d.balance_key is None for d in drafts):
-        return drafts
-    groups: dict[str, list[Draft]] = defaultdict(list)
-    for d in drafts:
-        groups[d.balance_key or ""].append(d)
-    keys = sorted(groups)
-    keys = [keys[i] for i in rng.permutation(len(keys))]
-    ordered: list[Draft] = []
-    for depth in range(max(len(g) for g in groups.values())):
-        ordered.extend(groups[key][depth] for key in keys if depth < len(groups[key]))
-    return ordered
-
-
-class OptionPriorGuard:
-    """Guard 5 at the source: no option text may be the right answer much more often than 1/n of the times it
-    is offered, or a text-only model learns "lamp is usually the answer" (the audit caught this on
-    relative_distance and multi_hop_relation, where small objects resting on furniture are nearly always the
-    closest). A draft that would push its correct text above 1/n + MARGIN is skipped."""
-
-    MARGIN = 0.10
-    WARMUP = 4  # offers of a text before its share is judged
-
-    def __init__(self) -> None:
-        # keyed by (number of options, text): "left" among 2 options and among 8 have different fair shares
-        self.offered: dict[tuple[int, str], int] = defaultdict(int)
-        self.right: dict[tuple[int, str], int] = defaultdict(int)
-
-    def admits(self, draft: Draft) -> bool:
-        if not draft.choices:
-            return True
-        n = len(draft.choices)
-        key = (n, draft.choices[0])
-        if self.offered[key] < self.WARMUP:
-            return True
-        # judged on the share so far: counting the draft itself would lock out option sets that never change
-        # (left/right/forward/backward), where every text is offered every time
-        return self.right[key] / self.offered[key] <= 1 / n + self.MARGIN
-
-    def add(self, draft: Draft) -> None:
-        if not draft.choices:
-            return
-        n = len(draft.choices)
-        self.right[(n, draft.choices[0])] += 1
-        for text in draft.choices:
-            self.offered[(n, text)] += 1
-
-
-class LetterBalancer:
-    """Guard 1: the correct option goes to the least-used letter so far (ties broken at random)."""
-
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
-        self.used: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-
-    def place(self, choices: list[str]) -> tuple[list[str], int]:
-        n = len(choices)
-        counts = self.used[n]
-        least = min(counts[i] for i in range(n))
-        slot = int(self.rng.choice([i for i in range(n) if counts[i] == least]))
-        counts[slot] += 1
-        rest = [choices[1 + i] for i in self.rng.permutation(n - 1)]
-        rest.insert(slot, choices[0])
-        return rest, slot
+    return [
+        _to_sample(facts, subtask, mentions.place(d), k, letters, config, frame) for k, d in enumerate(chosen)
+    ]
 
 
 def _to_sample(

@@ -1,4 +1,4 @@
-"""Spatial relations (TAXONOMY.md section 2): relative distance, height, size and camera-frame position of
+"""Spatial relations (docs/taxonomy.md): relative distance, height, size and camera-frame position of
 several objects seen from one viewpoint, all multiple choice."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from generators.common import (
     valid_frame,
     visible_objects,
 )
+from generators.guards import mention_pair, mention_variants
 from generators.registry import rule
 from schemas.facts import SceneFacts
 
@@ -121,8 +122,12 @@ def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> It
             and clear_gap(d_answer, d, DISTANCE_GAP_M, DISTANCE_GAP_REL)
         ]
     usable = [c for c in ctx.shuffled(candidates) if len(beaten[c]) >= N_OPTIONS - 1]
+    ctx.drop(
+        f"fewer than {N_OPTIONS - 1} labels clear the gap (>= {DISTANCE_GAP_M:g} m, >= {DISTANCE_GAP_REL:.0%})",
+        len(candidates) - len(usable),
+    )
     # A (reference, answer) may be asked with several distractor sets (other labels named: another question);
-    # passes go round all of them before any is asked again, so the oversampled pool stays varied.
+    # passes go round all of them before any is asked again, so the drafts pulled first stay varied.
     asked: set[tuple[int, frozenset[str]]] = set()
     for _ in range(OPTION_SETS_PER_ANSWER):
         for ref, answer in usable:
@@ -130,18 +135,30 @@ def _relative_distance(facts: SceneFacts, ctx: GenContext, farthest: bool) -> It
             distractors = [pool[i] for i in ctx.rng.choice(len(pool), N_OPTIONS - 1, replace=False)]
             key = (ref, frozenset([answer, *distractors]))
             if key in asked:
+                ctx.drop("option set already asked")
                 continue
             asked.add(key)
             dist = table[ref]
-            named = ctx.shuffled([answer, *distractors])
-            yield Draft(
-                question=ctx.template(templates, choices=join_names(named), ref=label_of(facts, ref)),
-                frames=frames,
-                objects=[ref, *(dist[lab][1] for lab in named)],
-                choices=[answer, *distractors],
-                extra={"distances": {lab: dist[lab][0] for lab in named}},
-                balance_key=answer,
-            )
+            template = ctx.pick(templates)
+
+            def make(
+                named: list[str],
+                ref: int = ref,
+                dist: dict = dist,
+                template: str = template,
+                answer: str = answer,
+                distractors: list[str] = distractors,
+            ) -> Draft:
+                return Draft(
+                    question=template.format(choices=join_names(named), ref=label_of(facts, ref)),
+                    frames=frames,
+                    objects=[ref, *(dist[lab][1] for lab in named)],
+                    choices=[answer, *distractors],
+                    extra={"distances": {lab: dist[lab][0] for lab in named}},
+                    balance_key=answer,
+                )
+
+            yield mention_variants(make, answer, ctx.shuffled(distractors))
 
 
 @rule("relative_distance")
@@ -164,19 +181,30 @@ def closer_of_two(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     for x, pair in ctx.shuffled(candidates):
         d = facts.closest[x]
         if not clear_gap(d[pair[0]], d[pair[1]], DISTANCE_GAP_M, DISTANCE_GAP_REL):
+            ctx.drop(f"distance gap < {DISTANCE_GAP_M:g} m or < {DISTANCE_GAP_REL:.0%}")
             continue
         answer, other = sorted(pair, key=lambda o: d[o])
-        a, b = ctx.shuffled([answer, other])
-        yield Draft(
-            question=ctx.template(
-                CLOSER_OF_TWO_TEMPLATES, x=label_of(facts, x), a=label_of(facts, a), b=label_of(facts, b)
-            ),
-            frames=frames,
-            objects=[x, a, b],
-            choices=[label_of(facts, answer), label_of(facts, other)],
-            extra={"distances": {label_of(facts, o): float(d[o]) for o in (a, b)}},
-            balance_key=label_of(facts, answer),
-        )
+        template = ctx.pick(CLOSER_OF_TWO_TEMPLATES)
+
+        def make(
+            a: int,
+            b: int,
+            x: int = x,
+            d: np.ndarray = d,
+            template: str = template,
+            answer: int = answer,
+            other: int = other,
+        ) -> Draft:
+            return Draft(
+                question=template.format(x=label_of(facts, x), a=label_of(facts, a), b=label_of(facts, b)),
+                frames=frames,
+                objects=[x, a, b],
+                choices=[label_of(facts, answer), label_of(facts, other)],
+                extra={"distances": {label_of(facts, o): float(d[o]) for o in (a, b)}},
+                balance_key=label_of(facts, answer),
+            )
+
+        yield mention_pair(make, answer, other)
 
 
 @rule("higher_lower")
@@ -186,26 +214,27 @@ def higher_lower(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     tops = {o: float(facts.objects[o].aabb_max[2]) for o in objs}
     for pair in ctx.shuffled(pairs(objs)):
         if abs(tops[pair[0]] - tops[pair[1]]) < HEIGHT_GAP_M:
+            ctx.drop(f"tops < {HEIGHT_GAP_M:g} m apart")
             continue
         high, low = sorted(pair, key=lambda o: -tops[o])
         ask_higher = bool(ctx.rng.integers(2))
         answer, other = (high, low) if ask_higher else (low, high)
-        a, b = ctx.shuffled([high, low])
-        yield Draft(
-            question=ctx.template(
-                HIGHER_TEMPLATES if ask_higher else LOWER_TEMPLATES,
-                a=label_of(facts, a),
-                b=label_of(facts, b),
-            ),
-            frames=frames,
-            objects=[a, b],
-            choices=[label_of(facts, answer), label_of(facts, other)],
-            extra={
-                "tops": {label_of(facts, o): tops[o] for o in (a, b)},
-                "asked": "higher" if ask_higher else "lower",
-            },
-            balance_key=label_of(facts, answer),
-        )
+        template = ctx.pick(HIGHER_TEMPLATES if ask_higher else LOWER_TEMPLATES)
+
+        def make(a: int, b: int, answer: int = answer, other: int = other, template: str = template) -> Draft:
+            return Draft(
+                question=template.format(a=label_of(facts, a), b=label_of(facts, b)),
+                frames=frames,
+                objects=[a, b],
+                choices=[label_of(facts, answer), label_of(facts, other)],
+                extra={
+                    "tops": {label_of(facts, o): tops[o] for o in (a, b)},
+                    "asked": "higher" if template in HIGHER_TEMPLATES else "lower",
+                },
+                balance_key=label_of(facts, answer),
+            )
+
+        yield mention_pair(make, answer, other)
 
 
 def _size(facts: SceneFacts, obj: int, measure: str) -> float:
@@ -225,28 +254,38 @@ def size_comparison(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             if s_small > 0 and s_big / s_small >= SIZE_RATIO:
                 break
         else:
+            ctx.drop(f"size ratio < {SIZE_RATIO:g} by every measure")
             continue
         ask_larger = bool(ctx.rng.integers(2))
         answer, other = (big, small) if ask_larger else (small, big)
-        a, b = ctx.shuffled([small, big])
-        yield Draft(
-            question=ctx.template(
-                SIZE_TEMPLATES[measure],
-                comp="larger" if ask_larger else "smaller",
-                a=label_of(facts, a),
-                b=label_of(facts, b),
-            ),
-            frames=frames,
-            objects=[a, b],
-            choices=[label_of(facts, answer), label_of(facts, other)],
-            extra={
-                "measure": measure,
-                "sizes": {label_of(facts, o): _size(facts, o, measure) for o in (a, b)},
-                "ratio": s_big / s_small,
-                "asked": "larger" if ask_larger else "smaller",
-            },
-            balance_key=label_of(facts, answer),
-        )
+        template = ctx.pick(SIZE_TEMPLATES[measure])
+        comp = "larger" if ask_larger else "smaller"
+
+        def make(
+            a: int,
+            b: int,
+            answer: int = answer,
+            other: int = other,
+            template: str = template,
+            comp: str = comp,
+            measure: str = measure,
+            ratio: float = s_big / s_small,
+        ) -> Draft:
+            return Draft(
+                question=template.format(comp=comp, a=label_of(facts, a), b=label_of(facts, b)),
+                frames=frames,
+                objects=[a, b],
+                choices=[label_of(facts, answer), label_of(facts, other)],
+                extra={
+                    "measure": measure,
+                    "sizes": {label_of(facts, o): _size(facts, o, measure) for o in (a, b)},
+                    "ratio": ratio,
+                    "asked": comp,
+                },
+                balance_key=label_of(facts, answer),
+            )
+
+        yield mention_pair(make, answer, other)
 
 
 def _frame_pairs(facts: SceneFacts, values: np.ndarray) -> list[tuple[int, int, int]]:
@@ -265,6 +304,7 @@ def camera_left_right(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     cx = facts.visibility.center_x
     for f, *pair in ctx.shuffled(_frame_pairs(facts, cx)):
         if abs(cx[f, pair[0]] - cx[f, pair[1]]) < LEFT_RIGHT_GAP:
+            ctx.drop(f"centres < {LEFT_RIGHT_GAP:.0%} of the image width apart")
             continue
         a, b = ctx.shuffled(pair)
         side = "left" if cx[f, a] < cx[f, b] else "right"
@@ -283,21 +323,29 @@ def camera_near_far(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     depth = facts.visibility.depth
     for f, *pair in ctx.shuffled(_frame_pairs(facts, depth)):
         if not clear_gap(depth[f, pair[0]], depth[f, pair[1]], DEPTH_GAP_M, DEPTH_GAP_REL):
+            ctx.drop(f"depth gap < {DEPTH_GAP_M:g} m or < {DEPTH_GAP_REL:.0%}")
             continue
         near, far = sorted(pair, key=lambda o: depth[f, o])
         ask_near = bool(ctx.rng.integers(2))
         answer, other = (near, far) if ask_near else (far, near)
-        a, b = ctx.shuffled([near, far])
-        yield Draft(
-            question=ctx.template(
-                NEAR_TEMPLATES if ask_near else FAR_TEMPLATES, a=label_of(facts, a), b=label_of(facts, b)
-            ),
-            frames=[f],
-            objects=[a, b],
-            choices=[label_of(facts, answer), label_of(facts, other)],
-            extra={
-                "depth": {label_of(facts, o): float(depth[f, o]) for o in (a, b)},
-                "asked": "near" if ask_near else "far",
-            },
-            balance_key=label_of(facts, answer),
-        )
+        template = ctx.pick(NEAR_TEMPLATES if ask_near else FAR_TEMPLATES)
+
+        def make(
+            a: int,
+            b: int,
+            f: int = f,
+            answer: int = answer,
+            other: int = other,
+            template: str = template,
+            asked: str = "near" if ask_near else "far",
+        ) -> Draft:
+            return Draft(
+                question=template.format(a=label_of(facts, a), b=label_of(facts, b)),
+                frames=[f],
+                objects=[a, b],
+                choices=[label_of(facts, answer), label_of(facts, other)],
+                extra={"depth": {label_of(facts, o): float(depth[f, o]) for o in (a, b)}, "asked": asked},
+                balance_key=label_of(facts, answer),
+            )
+
+        yield mention_pair(make, answer, other)

@@ -1,7 +1,7 @@
 """Pure viewpoint geometry for the perspective-taking rules: camera-frame transforms, signed floor-plane angles
 and direction bins.
 
-Conventions (TAXONOMY.md): world z up; camera OpenCV (x right, y down, z forward); poses camera-to-world.
+Conventions (docs/taxonomy.md): world z up; camera OpenCV (x right, y down, z forward); poses camera-to-world.
 Angles are degrees in (-180, 180]; positive = counter-clockwise seen from above = to the LEFT of the reference.
 """
 
@@ -82,7 +82,7 @@ class DirectionBins:
         return circular_distance(a, np.asarray(self.starts)).min(axis=-1)
 
 
-# Allocentric levels (TAXONOMY.md section 4). Angle 0 = facing direction, + = left.
+# Allocentric levels (docs/taxonomy.md, perspective-taking). Angle 0 = facing direction, + = left.
 EASY = DirectionBins("easy", ("left", "right"), (0.0, 180.0))
 MEDIUM = DirectionBins("medium", ("left", "back", "right"), (0.0, 135.0, 225.0))  # back = turn >= 135 deg
 HARD = DirectionBins("hard", ("front", "left", "back", "right"), (-45.0, 45.0, 135.0, 225.0))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.base import GenerationConfig
-from generators.registry import generate_scene
+from generators.registry import SCENE_CAP_DROP, generate_scene
 from pipeline import facts_cache
 from pipeline.config import BuildConfig
 from schemas import validate_sample
@@ -109,7 +109,11 @@ def process_scene(
         record["n_objects"] = len(facts.objects)
         stage = "generate"
         with _timed(timings, "generate"):
-            samples = cap_samples(generate_scene(facts, generation_config(cfg)), cfg.scene_cap)
+            drops: dict[str, dict[str, int]] = {}  # subtask -> reason -> candidates dropped (sicorpus stats)
+            generated = generate_scene(facts, generation_config(cfg), drops=drops)
+            samples = cap_samples(generated, cfg.scene_cap)
+            count_capped(drops, generated, samples)
+            record["drops"] = drops
         stage = "media"
         with _timed(timings, "media"):
             write_media(cfg.out, scene, facts, samples)
@@ -163,6 +167,22 @@ def cap_samples(samples: list[dict[str, Any]], cap: int | None) -> list[dict[str
         depth += 1
     keep_ids = {s["id"] for s in kept}
     return [s for s in samples if s["id"] in keep_ids]
+
+
+def count_capped(
+    drops: dict[str, dict[str, int]], generated: list[dict[str, Any]], kept: list[dict[str, Any]]
+) -> None:
+    """Samples the scene cap removed, as a drop reason of their subtask."""
+    if len(kept) == len(generated):
+        return
+    lost: dict[str, int] = defaultdict(int)
+    for s in generated:
+        lost[s["subtask"]] += 1
+    for s in kept:
+        lost[s["subtask"]] -= 1
+    for subtask, n in lost.items():
+        if n:
+            drops.setdefault(subtask, {})[SCENE_CAP_DROP] = n
 
 
 def write_media(out: Path, scene: Scene, facts: SceneFacts, samples: list[dict[str, Any]]) -> None:

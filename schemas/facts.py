@@ -76,7 +76,7 @@ class FrameFacts:
 
 @dataclass
 class Visibility:
-    """Per (frame position, object position) measurements; see TAXONOMY.md "Visibility"."""
+    """Per (frame position, object position) measurements; see docs/taxonomy.md, conventions."""
 
     visible: np.ndarray  # (F, O) bool: the visibility rule holds
     visible_fraction: (

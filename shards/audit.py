@@ -1,7 +1,11 @@
-"""The shortcut audit (TAXONOMY.md, "Guards against shortcuts"): can a model answer without looking?
+"""The shortcut audit (docs/taxonomy.md, "Guards against shortcuts"): can a model answer without looking?
 
 Per subtask (and answer type) the audit measures, over the parquet index:
 - letter balance: the share of each correct letter, per number of options, against 1/n (guard 1);
+- position balance, in the space the model reads: the right option's rank by distance to the point the
+  question names (when the question prints one "(x, y)" and every option is a point), and its mention
+  position among the options the question names, each against 1/n (guards 2 and 5: "the nearest point is
+  usually right", "the first-named object is usually right");
 - label balance: the share of the most frequent correct option text (guard 3, reported; a failure only when
   `max_label_share` is set);
 - blind baselines: text-only models trained and tested with k-fold cross-validation, folds split by scene so
@@ -11,9 +15,9 @@ Per subtask (and answer type) the audit measures, over the parquet index:
     * `naive_bayes`    log-count ratios of option tokens and of (question word x option token) pairs, so
                        "closest to the bed -> pillow" style world-knowledge priors show (guards 3, 4);
     * `option_features` a conditional logit (Newton's method, numpy) on the option's position, length
-                       (longest/shortest), numeric rank among numeric options, alphabetical rank and word
-                       overlap with the question (guards 1, 2 and template leaks such as "the answer is the
-                       longest option").
+                       (longest/shortest), numeric rank among numeric options, alphabetical rank, word
+                       overlap with the question, nearest-to-query rank and mention position (guards 1, 2, 5
+                       and template leaks such as "the answer is the longest option").
   The blind accuracy is the best of these; it fails when above chance + `max_blind_excess`.
   Numeric subtasks: the baseline predicts the training median of the subtask's first named label (global
   median for unseen labels), scored with VSI-Bench's mean relative accuracy (MRA; within +-10 % reported as
@@ -54,6 +58,7 @@ MRA_THRESHOLDS = np.arange(0.5, 0.96, 0.05)
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 _OPTION_LINE = re.compile(r"^[A-Z]\. ")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_POINT = re.compile(r"\((-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)\)")
 
 
 @dataclass
@@ -79,6 +84,10 @@ class SubtaskAudit:
     letter_shares: dict[str, dict[str, float]] = field(default_factory=dict)  # n_options -> letter -> share
     letter_excess: float | None = None
     letter_z: float | None = None  # significance of the largest letter excess
+    # "nearest:4" / "mention:2" -> rank -> share of right answers at that rank (samples where it applies)
+    position_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    position_excess: float | None = None
+    position_z: float | None = None
     blind: dict[str, float] = field(default_factory=dict)  # baseline -> k-fold accuracy (MRA for numeric)
     blind_accuracy: float | None = None
     blind_z: float | None = None  # significance of the best baseline's excess over chance
@@ -101,14 +110,15 @@ class AuditResult:
     def summary(self) -> str:
         """A table for the terminal: one line per subtask, then the verdict."""
         lines = [
-            f"{'subtask':<26} {'n':>6} {'chance':>7} {'blind':>7} {'best baseline':<16} {'letter+':>7}  note"
+            f"{'subtask':<26} {'n':>6} {'chance':>7} {'blind':>7} {'best baseline':<16} {'letter+':>7} "
+            f"{'rank+':>7}  note"
         ]
         for s in self.subtasks:
             pct = lambda v: "" if v is None else f"{100 * v:.1f}%"  # noqa: E731
             flag = "FAIL" if s.failures else (s.note or "")
             lines.append(
                 f"{s.subtask:<26} {s.n:>6} {pct(s.chance):>7} {pct(s.blind_accuracy):>7} "
-                f"{s.blind_best or '':<16} {pct(s.letter_excess):>7}  {flag}"
+                f"{s.blind_best or '':<16} {pct(s.letter_excess):>7} {pct(s.position_excess):>7}  {flag}"
             )
         lines.append("audit: passed" if self.ok else f"audit: {len(self.failures)} threshold(s) broken")
         return "\n".join(lines)
@@ -162,6 +172,8 @@ def audit(
         result = SubtaskAudit(subtask=subtask, answer_type=answer_type, n=int(n), scenes=int(scenes))
         _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
         _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
+        if answer_type == "multiple_choice":
+            _position_balance(result, samples.get((subtask, answer_type), []), thresholds)
         _blind(result, samples.get((subtask, answer_type), []), thresholds)
         audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
         results.append(result)
@@ -203,6 +215,76 @@ def _letter_balance(result: SubtaskAudit, counts: list[tuple], t: AuditThreshold
             )
     if excesses:
         result.letter_excess, result.letter_z = max(excesses)
+
+
+def question_stem(question: str) -> str:
+    """The question without its option lines (what names the objects or the query point)."""
+    return "\n".join(line for line in question.splitlines() if not _OPTION_LINE.match(line))
+
+
+def option_texts(sample: dict[str, Any]) -> list[str]:
+    return [o[3:].strip() for o in (sample["options"] or [])]
+
+
+def nearest_ranks(stem: str, texts: list[str]) -> list[int] | None:
+    """Each option's rank by distance to the one point the stem prints, when every option is a point."""
+    query = _POINT.findall(stem)
+    points = [_POINT.fullmatch(t) for t in texts]
+    if len(query) != 1 or len(texts) < 2 or not all(points):
+        return None
+    q = np.array([float(v) for v in query[0]])
+    d = [float(np.linalg.norm(np.array([float(m.group(1)), float(m.group(2))]) - q)) for m in points]
+    order = sorted(range(len(d)), key=lambda i: (d[i], i))
+    return [order.index(i) for i in range(len(d))]
+
+
+def mention_ranks(stem: str, texts: list[str]) -> list[int] | None:
+    """Each option's rank by where the stem first names it (-1: not named), when it names at least two."""
+    low = stem.lower()
+    at = []
+    for t in texts:
+        m = re.search(r"(?<![a-z])" + re.escape(t.lower()) + r"(?![a-z])", low) if t else None
+        at.append(m.start() if m else -1)
+    named = sorted(i for i in range(len(at)) if at[i] >= 0)
+    if len(named) < 2:
+        return None
+    order = sorted(named, key=lambda i: (at[i], i))
+    return [order.index(i) if at[i] >= 0 else -1 for i in range(len(at))]
+
+
+def _position_balance(result: SubtaskAudit, samples: list[dict[str, Any]], t: AuditThresholds) -> None:
+    """Share of right answers at each nearest-to-query rank and mention position, against 1/n."""
+    counts: dict[str, dict[int, int]] = {}
+    for s in samples:
+        texts, right = option_texts(s), ord(s["answer"]) - 65
+        stem = question_stem(s["question"])
+        for kind, ranks in (("nearest", nearest_ranks(stem, texts)), ("mention", mention_ranks(stem, texts))):
+            if ranks is None or ranks[right] < 0:
+                continue
+            n = sum(r >= 0 for r in ranks)
+            counts.setdefault(f"{kind}:{n}", {}).setdefault(ranks[right], 0)
+            counts[f"{kind}:{n}"][ranks[right]] += 1
+    excesses = []
+    for key, by_rank in sorted(counts.items()):
+        n = int(key.split(":")[1])
+        total = sum(by_rank.values())
+        shares = {str(r): by_rank.get(r, 0) / total for r in range(n)}
+        result.position_shares[key] = shares
+        rank, share = max(shares.items(), key=lambda kv: (kv[1], -int(kv[0])))
+        excess = share - 1.0 / n
+        if total < t.min_samples:
+            continue
+        z = excess / np.sqrt((1 / n) * (1 - 1 / n) / total)
+        excesses.append((excess, float(z)))
+        kind = "nearest to the query point" if key.startswith("nearest") else "mentioned"
+        place = f"{int(rank) + 1}{['st', 'nd', 'rd'][int(rank)] if int(rank) < 3 else 'th'}"
+        if excess > t.max_letter_excess and z >= t.min_z:
+            result.failures.append(
+                f"{_name(result)}: the option {kind} {place} is right in {share:.1%} of {total} samples "
+                f"(chance {1 / n:.1%}, allowed +{t.max_letter_excess:.0%}; z {z:.1f})"
+            )
+    if excesses:
+        result.position_excess, result.position_z = max(excesses)
 
 
 def _label_balance(result: SubtaskAudit, counts: list[tuple], t: AuditThresholds) -> None:
@@ -312,6 +394,16 @@ def _prepare_mc(samples: list[dict[str, Any]]) -> _MCData:
     words = np.zeros((n, j_max))
     numbers = np.full((n, j_max), np.nan)
     overlap = np.zeros((n, j_max))
+    near_rank = np.full((n, j_max), np.nan)  # nan: the feature does not apply to the sample
+    mention = np.full((n, j_max), np.nan)
+    for i, s in enumerate(samples):
+        stem = question_stem(s["question"])
+        for target, ranks in (
+            (near_rank, nearest_ranks(stem, texts[i])),
+            (mention, mention_ranks(stem, texts[i])),
+        ):
+            if ranks is not None:
+                target[i, : len(ranks)] = [r if r >= 0 else np.nan for r in ranks]
     bow_s: list[int] = []
     bow_o: list[int] = []
     bow_f: list[int] = []
@@ -339,15 +431,30 @@ def _prepare_mc(samples: list[dict[str, Any]]) -> _MCData:
         bow_sample=np.array(bow_s, dtype=np.int64),
         bow_option=np.array(bow_o, dtype=np.int64),
         bow_feature=np.array(bow_f, dtype=np.int64),
-        dense=_shape_features(mask, lengths, words, numbers, text_ids.astype(np.float64), overlap),
+        dense=_shape_features(
+            mask, lengths, words, numbers, text_ids.astype(np.float64), overlap, near_rank, mention
+        ),
     )
 
 
 _POSITIONS = 8  # one-hot letter positions A..H (later letters share the last slot)
-_LEN_Z, _LONGEST, _SHORTEST, _WORDS_Z, _NUM_Z, _NUM_MAX, _NUM_MIN, _NUM_RANK, _ALPHA_RANK, _OVERLAP = range(
-    _POSITIONS, _POSITIONS + 10
-)
-_N_DENSE = _POSITIONS + 10
+(
+    _LEN_Z,
+    _LONGEST,
+    _SHORTEST,
+    _WORDS_Z,
+    _NUM_Z,
+    _NUM_MAX,
+    _NUM_MIN,
+    _NUM_RANK,
+    _ALPHA_RANK,
+    _OVERLAP,
+    _NEAREST,
+    _NEAR_RANK,
+    _MENTION_FIRST,
+    _MENTION_RANK,
+) = range(_POSITIONS, _POSITIONS + 14)
+_N_DENSE = _POSITIONS + 14
 
 
 def _row_zscore(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -378,8 +485,11 @@ def _shape_features(
     numbers: np.ndarray,
     alpha: np.ndarray,
     overlap: np.ndarray,
+    near_rank: np.ndarray,
+    mention: np.ndarray,
 ) -> np.ndarray:
-    """Per option: position, length, numeric and alphabetical rank: what a model sees without understanding."""
+    """Per option: position, length, numeric and alphabetical rank, nearest-to-query rank, mention position:
+    what a model sees without understanding."""
     n, j_max = mask.shape
     f = np.zeros((n, j_max, _N_DENSE))
     f[:, np.arange(j_max), np.minimum(np.arange(j_max), _POSITIONS - 1)] = 1.0
@@ -396,6 +506,11 @@ def _shape_features(
     f[..., _NUM_RANK] = np.where(num_mask, _row_rank(values, mask), 0.0)
     f[..., _ALPHA_RANK] = _row_rank(alpha, mask)
     f[..., _OVERLAP] = overlap
+    for rank, first, scaled in ((near_rank, _NEAREST, _NEAR_RANK), (mention, _MENTION_FIRST, _MENTION_RANK)):
+        known = mask & ~np.isnan(rank)
+        top = np.nanmax(np.where(known, rank, np.nan), axis=1, initial=0.0, where=known)
+        f[..., first] = np.where(known & (rank == 0), 1.0, 0.0)
+        f[..., scaled] = np.where(known, np.nan_to_num(rank) / np.maximum(top, 1)[:, None], 0.0)
     f[~mask] = 0.0
     return f
 

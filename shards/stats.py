@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from shards.index import connect, load_manifest
+from shards.layout import shards_dir
 from taxonomy import CATEGORIES, SUBTASKS
 
 TOP_ANSWERS = 12  # answer texts listed per MC subtask (the rest are counted in `distinct`)
@@ -121,6 +122,23 @@ def _collect(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Any]:
         ),
         "blind_baseline": _blind_baseline(out),
         "build": _build_summary(out),
+        "drops": candidate_drops(out),
+    }
+
+
+def candidate_drops(out: Path) -> dict[str, dict[str, int]]:
+    """{subtask: {reason: count}}: candidates each rule's filters and the guards dropped, summed over the
+    committed scenes (their shard markers; docs/taxonomy.md names every filter). Subtasks in taxonomy order,
+    reasons by count."""
+    total: dict[str, dict[str, int]] = {}
+    for marker in sorted(shards_dir(out).glob("*.done.json")):
+        for subtask, reasons in (json.loads(marker.read_text(encoding="utf-8")).get("drops") or {}).items():
+            into = total.setdefault(subtask, {})
+            for reason, n in reasons.items():
+                into[reason] = into.get(reason, 0) + int(n)
+    return {
+        subtask: dict(sorted(total[subtask].items(), key=lambda kv: (-kv[1], kv[0])))
+        for subtask in sorted(total, key=_subtask_order)
     }
 
 
@@ -358,6 +376,11 @@ def format_stats(stats: dict[str, Any]) -> str:
             lines.append(
                 f"WARNING: the corpus holds {v['held']} of the {v['rooms']} rooms {name} evaluates on"
             )
+    lines += ["", "== candidates dropped, by subtask and reason (all scenes)"]
+    drop_rows = [
+        [sub, reason, n] for sub, reasons in stats.get("drops", {}).items() for reason, n in reasons.items()
+    ]
+    lines += _table(["subtask", "reason", "n"], drop_rows) if drop_rows else ["none recorded"]
     lines += ["", "== failed scenes"]
     lines += [
         f"{r['source']}/{r['scene_id']} [{r['stage'] or '?'}]: {r['reason']}" for r in stats["failed_scenes"]

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-# Labels that questions never name (TAXONOMY.md conventions).
+# Labels that questions never name (docs/taxonomy.md, conventions).
 STRUCTURAL_LABELS = frozenset(
     {"wall", "floor", "ceiling", "object", "otherstructure", "otherfurniture", "otherprop", "unknown", ""}
 )

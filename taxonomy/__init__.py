@@ -1,4 +1,4 @@
-"""The spatial-intelligence taxonomy, declared once as data (see TAXONOMY.md).
+"""The spatial-intelligence taxonomy, declared once as data (see docs/taxonomy.md).
 
 Generators register against these ids; the CLI, stats, audit and docs read the same declaration.
 """

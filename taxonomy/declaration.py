@@ -1,4 +1,4 @@
-"""Categories and subtasks of TAXONOMY.md. Ids are stored in every sample: never rename one."""
+"""Categories and subtasks of docs/taxonomy.md. Ids are stored in every sample: never rename one."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ _M, _S, _R, _P, _C = (
 )
 MC, NUM = "multiple_choice", "numeric"
 
-# Default quotas give perspective-taking the largest share of the corpus (TAXONOMY.md section 4).
+# Default quotas give perspective-taking the largest share of the corpus (docs/taxonomy.md).
 SUBTASKS: dict[str, Subtask] = {
     s.id: s
     for s in [

@@ -1,4 +1,4 @@
-"""The projection and depth-test kernel (TAXONOMY "Visibility"), one body for the CPU and the CUDA backend.
+"""The projection and depth-test kernel (docs/taxonomy.md, visibility), one body for the CPU and the CUDA backend.
 
 Pixel convention is OpenCV's (ScanNet intrinsics): pixel (i, j) is centred at integer coordinates, so a point
 lands in pixel round(u); normalised image coordinates are (u + 0.5) / width, in [0, 1] over the image.

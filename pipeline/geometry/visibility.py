@@ -1,4 +1,4 @@
-"""Per-object reductions of one projection: the TAXONOMY "Visibility" rule and the per-frame measurements.
+"""Per-object reductions of one projection: the visibility rule of docs/taxonomy.md and the per-frame measurements.
 
 All objects' points are projected at once (minus culled cubes, see culling.py), grouped by object with an `owner`
 index (sorted), so every per-object statistic is one bincount, one ufunc.reduceat or one partial sort per object

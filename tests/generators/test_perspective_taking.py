@@ -479,12 +479,19 @@ def test_direction_labels_are_balanced_over_random_scenes():
         assert max(counts.values()) / sum(counts.values()) <= 1 / n + 0.10, (level, counts)
 
 
-def test_balanced_order_caps_a_label_at_twice_the_scarcest_other():
-    rng = np.random.default_rng(0)
-    keyed = [("forward", k) for k in range(20)] + [("left", k) for k in range(5)] + [("backward", 0)]
-    out = pt.balanced_order([(k, (k, i)) for k, i in keyed], rng)
-    kept = Counter(label for label, _ in out)
-    # forward: max(4, 2 x 1) = 4; left: 4; backward: max(4, 2 x 5) -> all 1 it has
+def test_direction_rules_cap_a_label_at_twice_the_scarcest_other():
+    from generators.base import Draft
+    from generators.guards import select_balanced
+    from generators.registry import CAP_RATIOS
+
+    assert CAP_RATIOS["camera_motion_direction"] == pt.DIRECTION_CAP == 2.0
+    keyed = ["forward"] * 20 + ["left"] * 5 + ["backward"]
+    drafts = [Draft("q", [0], [0], answer="x", balance_key=k) for k in keyed]
+    out = select_balanced(
+        iter(drafts), 100, np.random.default_rng(0), max_pull=1000, cap_ratio=pt.DIRECTION_CAP
+    )
+    kept = Counter(d.balance_key for d in out)
+    # forward: max(4, 2 x 1) = 4; left: 4; backward: all 1 it has
     assert kept == {"forward": 4, "left": 4, "backward": 1}
 
 

@@ -1,4 +1,4 @@
-"""Corpus-level promises of TAXONOMY.md, checked on the demo build: coverage, wording variety, letter balance."""
+"""Corpus-level promises of docs/taxonomy.md, checked on the demo build: coverage, wording variety, letter balance."""
 
 from __future__ import annotations
 

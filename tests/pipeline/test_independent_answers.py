@@ -3,7 +3,7 @@
 The check the team runs on a held-out real scene: read the mesh, segs, aggregation, axisAlignment and label tsv
 with a few lines of json/numpy of our own (nothing from sources/, pipeline/geometry or generators/, which would
 check the code against itself), rebuild every object's vertex set in the aligned frame, and recompute the ground
-truth of TAXONOMY.md for each sample of the metric and relation subtasks. Target: 100 % agreement.
+truth of docs/taxonomy.md for each sample of the metric and relation subtasks. Target: 100 % agreement.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from scipy.spatial import ConvexHull, cKDTree
 
 from generators.prompt_frame import question_stem
 
-NEVER_NAMED = {"wall", "floor", "ceiling", "object", "otherstructure", "unknown", ""}  # TAXONOMY conventions
+NEVER_NAMED = {
+    "wall",
+    "floor",
+    "ceiling",
+    "object",
+    "otherstructure",
+    "unknown",
+    "",
+}  # docs/taxonomy.md conventions
 PLY_TYPES = {"float": "f4", "float32": "f4", "double": "f8", "uchar": "u1", "uint8": "u1", "char": "i1",
              "ushort": "u2", "short": "i2", "int": "i4", "int32": "i4", "uint": "u4"}  # fmt: skip
 MIN_GAP_M, MIN_GAP_REL = 0.15, 0.10  # relative_distance / closer_of_two filter

@@ -142,9 +142,34 @@ def numeric_sample(
     return sample
 
 
+def _point_mc(
+    rng: np.random.Generator, subtask: str, skew: str, scene_id: str, k: int, refs: list[str]
+) -> dict:
+    """Four printed points and a query point: the right option is the nearest to the query in 32 % of the
+    samples ("nearest_query", the skew view_correspondence had) or at every rank equally ("point_balanced")."""
+    query = rng.integers(100, 900, size=2)
+    ranks = [0, 1, 2, 3]
+    right_rank = (0 if k % 25 < 8 else 1 + k % 3) if skew == "nearest_query" else k % 4
+    radii = 60 + 90 * np.arange(4) + rng.uniform(0, 40, size=4)  # ranks survive the rounding
+    angles = rng.uniform(0, 2 * np.pi, size=4)
+    points = [
+        query + np.round(r * np.array([np.cos(a), np.sin(a)])).astype(int)
+        for r, a in zip(radii, angles, strict=True)
+    ]
+    texts = [f"({int(p[0])}, {int(p[1])})" for p in points]  # texts[r] is at distance rank r
+    slot = int(rng.integers(4))
+    order = [texts[r] for r in ranks if r != right_rank]
+    rng.shuffle(order)
+    order.insert(slot, texts[right_rank])
+    stem = f"The point at ({int(query[0])}, {int(query[1])}) in image 1 is also seen in image 2. Which point is it?"
+    return mc_sample(scene_id, subtask, k, [0, 1], refs, stem, order, slot, [])
+
+
 def _mc(
     rng: np.random.Generator, subtask: str, skew: str | None, scene_id: str, k: int, refs: list[str]
 ) -> dict:
+    if skew in ("nearest_query", "point_balanced"):
+        return _point_mc(rng, subtask, skew, scene_id, k, refs)
     frames = sorted(rng.choice(len(refs), size=int(rng.integers(1, 4)), replace=False).tolist())
     n_opts = 2 if subtask in ("camera_left_right", "camera_near_far", "closer_of_two", "higher_lower") else 4
     word = str(rng.choice(WORDS))
@@ -155,6 +180,11 @@ def _mc(
         texts = [answer] + [str(t) for t in rng.choice(others, size=n_opts - 1, replace=False)]
     elif skew == "option_prior":  # "left" is right 80 % of the time, letters still random
         texts = ["left", "right"] if rng.random() < 0.8 else ["right", "left"]
+    elif skew in ("first_mentioned", "mention_balanced"):  # the question names both options
+        texts = [str(t) for t in rng.choice(LABELS, size=2, replace=False)]
+        right_first = k % 50 < 31 if skew == "first_mentioned" else k % 2 == 0  # 62 % (closer_of_two) or 50 %
+        a, b = texts if right_first else texts[::-1]
+        stem = f"Which is closer to the {word} {rng.choice(WORDS)} thing, the {a} or the {b}?"
     else:
         texts = [str(t) for t in rng.choice(LABELS, size=n_opts, replace=False)]
         if skew == "longest":  # the correct text is always the longest option

@@ -194,3 +194,43 @@ def test_small_excess_needs_significance(tmp_path: Path) -> None:
     skewed = audit(tmp_path / "skew", AuditThresholds())
     assert [f for f in skewed.failures if f.startswith("camera_left_right: letter A is right in 91.7% of 24")]
     assert audit(tmp_path / "skew", AuditThresholds(min_z=5.0)).ok
+
+
+def test_nearest_to_query_and_first_mentioned_skews_are_flagged(tmp_path: Path) -> None:
+    # the two text-only shortcuts measured on a real scan: the option nearest the query's printed
+    # coordinates right 32 % of the time (view_correspondence), the first-named option right 62 %
+    # (closer_of_two); letters and option texts are balanced, so only the position checks can see them
+    skewed = Plan(
+        scenes=8,
+        per_scene={"view_correspondence": 75, "closer_of_two": 50},
+        skew={"view_correspondence": "nearest_query", "closer_of_two": "first_mentioned"},
+    )
+    build_corpus(tmp_path / "skewed", skewed)
+    result = audit(tmp_path / "skewed", AuditThresholds())
+    subs = by_subtask(result)
+    vc, cot = subs["view_correspondence"], subs["closer_of_two"]
+    assert vc.position_shares["nearest:4"]["0"] == pytest.approx(0.32)
+    assert cot.position_shares["mention:2"]["0"] == pytest.approx(0.62)
+    assert any(
+        "nearest to the query point 1st is right in 32.0%" in f
+        for f in failures_of(result, "view_correspondence")
+    )
+    assert any("mentioned 1st is right in 62.0%" in f for f in failures_of(result, "closer_of_two"))
+    assert vc.letter_excess < 0.05 and cot.letter_excess < 0.05
+    # the conditional logit sees the same features: it beats chance on both
+    assert vc.blind["option_features"] > 0.29 and cot.blind["option_features"] > 0.57
+
+    balanced = Plan(
+        scenes=8,
+        per_scene={"view_correspondence": 75, "closer_of_two": 50},
+        skew={"view_correspondence": "point_balanced", "closer_of_two": "mention_balanced"},
+        seed=2,
+    )
+    build_corpus(tmp_path / "balanced", balanced)
+    result = audit(tmp_path / "balanced", AuditThresholds())
+    assert result.ok, result.failures
+    subs = by_subtask(result)
+    assert subs["view_correspondence"].position_shares["nearest:4"] == pytest.approx(
+        {str(r): 0.25 for r in range(4)}, abs=0.011
+    )
+    assert subs["closer_of_two"].position_shares["mention:2"] == {"0": 0.5, "1": 0.5}

@@ -254,3 +254,35 @@ def test_stats_on_200k_rows(tmp_path: Path) -> None:
     s = corpus_stats(tmp_path)
     assert s["totals"]["samples"] == 200_000
     assert sum(r["n"] for r in s["by_subtask"]) == 200_000
+
+
+def test_drops_are_summed_over_scene_markers_and_shown(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    q = "Which of these objects is closest to the bed?"
+    for shard_no, (scene, drops) in enumerate(
+        [
+            ("scene0000_00", {RD: {"gap < 0.15 m": 5, "label not single-instance": 2}}),
+            ("scene0001_00", {RD: {"gap < 0.15 m": 1}, LR: {"centres < 5% of the image width apart": 7}}),
+        ]
+    ):
+        refs = write_frames(tmp_path, scene, 1)
+        sample = mc_sample(scene, RD, 0, [0], refs, q, four("chair", 0), 0, ["bed", "chair"])
+        write_scene_shard(
+            tmp_path, shard_no, [sample], [], {"source": "synth", "scene_id": scene, "drops": drops}
+        )
+    want = {
+        RD: {"gap < 0.15 m": 6, "label not single-instance": 2},
+        LR: {"centres < 5% of the image width apart": 7},
+    }
+    stats = corpus_stats(tmp_path)
+    assert stats["drops"] == want
+    assert list(stats["drops"]) == [RD, LR]  # taxonomy order
+    assert list(stats["drops"][RD]) == ["gap < 0.15 m", "label not single-instance"]  # most frequent first
+    text = format_stats(stats)
+    assert "candidates dropped" in text and "label not single-instance" in text
+    result = CliRunner().invoke(app, ["stats", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["drops"] == want
