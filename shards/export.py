@@ -25,7 +25,18 @@ IMAGE_TOKEN = "<image>"
 def conversation(
     sample: dict[str, Any], images: list[str], fmt: Literal["internvl", "llava"]
 ) -> dict[str, Any]:
-    """One JSONL record: one `<image>` line per image, in order, before the question."""
+    """One JSONL record: one `<image>` line per image, in order, before the question. An ingested video sample
+    (`media_type` video) becomes a `video` record: InternVL's `<video>` tag, LLaVA-Video's `<image>` tag."""
+    if sample.get("media_type") == "video":
+        tag = "<video>" if fmt == "internvl" else IMAGE_TOKEN
+        return {
+            "id": sample["id"],
+            "video": images[0],
+            "conversations": [
+                {"from": "human", "value": f"{tag}\n" + sample["question"]},
+                {"from": "gpt", "value": sample["answer"]},
+            ],
+        }
     human = "".join(f"{IMAGE_TOKEN}\n" for _ in images) + sample["question"]
     image: str | list[str] = images
     if fmt == "llava" and len(images) == 1:
