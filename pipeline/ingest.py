@@ -167,10 +167,13 @@ def _run_all(run, fmt, chunks, out, media_root, keep_benchmark, stage, todo, sta
             raise res
         staged[k] = res
     repeats = first_occurrences(out, len(chunks))
-    records = [
-        {"shard_no": k, "source": fmt, "scene_id": chunks[k].label(), "chunk": chunks[k].as_dict()}
-        for k in todo
-    ]
+    records = []
+    for k in todo:
+        record = {"shard_no": k, "source": fmt, "scene_id": chunks[k].label(), "chunk": chunks[k].as_dict()}
+        if k in staged:  # staged in this run (a resumed run staged it before: no figures for that part)
+            record["timings"] = {"stage": staged[k]["seconds"]}
+            record["peak_rss_mb"] = staged[k]["peak_rss_mb"]
+        records.append(record)
     results = run(_write_remote, [(out, k, repeats[k], r) for k, r in zip(todo, records, strict=True)])
     for res in results:
         if isinstance(res, BaseException):

@@ -7,6 +7,7 @@ parsed, media safe and present under --media-root, scan not in a benchmark room,
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -96,8 +97,26 @@ def answer_fields(question: str, answer: str, options: Any, row: MapRow) -> dict
 
 
 def _safe(ref: str) -> bool:
-    p = PurePosixPath(ref.replace("\\", "/"))
-    return bool(ref) and not p.is_absolute() and ".." not in p.parts
+    rel = ref.replace("\\", "/")
+    return bool(ref) and not rel.startswith("/") and ".." not in rel.split("/") and ":" not in rel[:3]
+
+
+_RESOLVED: dict[tuple[str, str, tuple[str, ...], str], tuple[str, str] | None] = {}  # records share media
+
+
+def _resolve_one(dataset: str, media_root: Path, hints: list[str], ref: str) -> tuple[str, str] | None:
+    key = (dataset, str(media_root), tuple(hints), ref)
+    if key not in _RESOLVED:
+        if len(_RESOLVED) > 200_000:  # bounded: a chunk's working set of frames, not the dataset's
+            _RESOLVED.clear()
+        rel = ref.replace("\\", "/")
+        _RESOLVED[key] = None
+        for base in ["", *hints]:
+            candidate = os.path.join(media_root, base, rel) if base else os.path.join(media_root, rel)
+            if os.path.isfile(candidate):
+                _RESOLVED[key] = (f"{dataset}/{base}/{rel}" if base else f"{dataset}/{rel}", candidate)
+                break
+    return _RESOLVED[key]
 
 
 def resolve_media(record: CommunityRecord, media_root: Path) -> tuple[list[str], list[str]]:
@@ -106,15 +125,11 @@ def resolve_media(record: CommunityRecord, media_root: Path) -> tuple[list[str],
     for ref in record.media:
         if not _safe(ref):
             raise Drop(f"unsafe media path: {ref[:80]}")
-        rel = ref.replace("\\", "/")
-        for base in ["", *record.root_hints]:
-            candidate = media_root / base / rel if base else media_root / rel
-            if candidate.is_file():
-                refs.append(f"{record.dataset}/{PurePosixPath(base) / rel if base else rel}")
-                paths.append(str(candidate))
-                break
-        else:
+        hit = _resolve_one(record.dataset, media_root, record.root_hints, ref)
+        if hit is None:
             raise Drop(f"missing media: {ref[:80]}")
+        refs.append(hit[0])
+        paths.append(hit[1])
     return refs, paths
 
 
