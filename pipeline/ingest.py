@@ -30,7 +30,7 @@ from sources.community.normalise import INGEST_VERSION
 from sources.splits import lists_version
 
 PLAN = "plan.json"
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 8 * 2**20  # ~30k InternVL records: a write task holds one shard's samples (~250 MB)
 PARQUET_ROWS = 5000
 
 

@@ -354,3 +354,11 @@ def test_real_vica_record(media):
     assert (s["subtask"], s["answer_type"], s["media_type"]) == ("triangle_geometry", "text", "video")
     assert s["answer"].startswith("The separation between stove and fireplace is 3.5 meters")
     assert (s["scene_source"], s["scene_id"]) == ("arkitscenes", "47115148")
+
+
+def test_docs_list_every_map_row_and_community_subtask():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ingest.md").read_text(encoding="utf-8")
+    for row in MAP_ROWS:
+        assert f"| {row.dataset} | `{row.type}` |" in doc, row
+    for sid in COMMUNITY_SUBTASKS:
+        assert f"| `{sid}` |" in doc, sid
