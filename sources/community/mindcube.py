@@ -1,5 +1,6 @@
 """MindCube, in both layouts its authors publish:
 - raw: `id, category, type, meta_info, question, images, gt_answer` (options inline in `question`);
+- prompt data (its `scripts/generate_prompts.py`): `id, input_prompt, grounded_output, images`;
 - RL-formatted (VAGEN's crossview env): `id, setting_tag, images, gt_answer, question_str`, where `question_str`
   is `<image>` tags + a [Task] prompt + an [Answer Instruction] (with an example option list of its own) +
   the [Question] with inline options `A. ... B. ...`.
@@ -37,7 +38,7 @@ def _setting(obj: dict[str, Any]) -> str | None:
 
 def question_text(obj: dict[str, Any]) -> str:
     """The question with its inline options; the RL prompt's task text and answer-format example dropped."""
-    text = obj.get("question_str") or obj.get("question") or ""
+    text = obj.get("question_str") or obj.get("question") or obj.get("input_prompt") or ""
     section = _QUESTION_SECTION.search(text)
     return section.group(1).strip() if section else str(text)
 
@@ -46,7 +47,9 @@ def parse(obj: dict[str, Any], file: str, index: int) -> list[CommunityRecord]:
     images = obj.get("images") or []
     if isinstance(images, str):
         images = [images]
-    answer = obj.get("gt_answer", obj.get("answer"))
+    answer = next(
+        (obj[k] for k in ("gt_answer", "answer", "grounded_output") if obj.get(k) is not None), None
+    )
     if answer is None:
         raise Drop("malformed record: no gt_answer")
     return [

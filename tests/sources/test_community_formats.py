@@ -362,3 +362,15 @@ def test_docs_list_every_map_row_and_community_subtask():
         assert f"| {row.dataset} | `{row.type}` |" in doc, row
     for sid in COMMUNITY_SUBTASKS:
         assert f"| `{sid}` |" in doc, sid
+
+
+def test_mindcube_prompt_data_with_grounded_output(media):
+    root = media("around/g1/a.jpg", "around/g1/b.jpg")
+    obj = {
+        "id": "around_group1_q2",
+        "input_prompt": "You moved around the table. Which object was left of the vase? A. cup B. book",
+        "grounded_output": "<think>The cup stood left.</think><answer>A. cup</answer>",
+        "images": ["around/g1/a.jpg", "around/g1/b.jpg"],
+    }
+    s = one("mindcube", obj, root)
+    assert (s["subtask"], s["answer"], s["reasoning"]) == ("crossview_around", "A", "The cup stood left.")
