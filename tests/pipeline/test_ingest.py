@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest import run_ingest
+from schemas.errors import UserError
 from shards.index import query
 from shards.writer import read_shard
 
@@ -87,12 +88,20 @@ def test_ingest_end_to_end(ray_cluster, inputs, tmp_path):
         samples[0]["provenance"]["file"] == str(files[0]) and samples[0]["provenance"]["original_id"] == "r0"
     )
 
-    # resumable and deterministic: a rerun does nothing; a fresh run with other workers gives the same bytes
+    # resumable and deterministic: a rerun does nothing; a shard lost to a kill is redone byte for byte; a fresh
+    # run with other workers gives the same bytes
+    before = _digest(out)
     again = run_ingest("internvl", files, out, media, workers=1, chunk_bytes=600)
-    assert again.ran == 0 and _digest(out) == _digest(tmp_path / "out")
+    assert again.ran == 0 and _digest(out) == before
+    (out / "shards" / "qa-000001.done.json").unlink()
+    (out / "shards" / "qa-000001.tar").unlink()
+    resumed = run_ingest("internvl", files, out, media, workers=2, chunk_bytes=600)
+    assert resumed.ran == 1 and _digest(out) == before
     other = tmp_path / "other"
     run_ingest("internvl", files, other, media, workers=1, chunk_bytes=600)
-    assert _digest(other) == _digest(out)
+    assert _digest(other) == before
+    with pytest.raises(UserError, match="another ingest or build"):
+        run_ingest("internvl", files[:1], out, media, workers=1, chunk_bytes=600)
 
     from shards.audit import audit
     from shards.export import export
