@@ -3,9 +3,12 @@ formats: one CommunityRecord per human question and the model answer that follow
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from sources.community.record import CommunityRecord, Drop
+from taxonomy.ingest_map import lookup
 
 TYPE_FIELDS = ("question_type", "type", "task_type", "task")
 
@@ -48,12 +51,29 @@ def _turns(conv: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+_IMAGE_TAG = re.compile(r"<image>")
+
+
+def type_from_path(dataset: str, file: str) -> str | None:
+    """Sets organised one file (or folder) per task name it in the path: `.../object_abs_distance.json`,
+    `.../<task>/select/select_100.jsonl`. Only a declared type counts."""
+    path = Path(file)
+    for name in (path.stem, path.parent.name, path.parent.parent.name):
+        if name and lookup(dataset, name) is not None:
+            return name
+    return None
+
+
 def conversation_records(
     obj: dict[str, Any], dataset: str, file: str, index: int, qtype: str | None = None
 ) -> list[CommunityRecord]:
     media, kind = media_of(obj)
     if qtype is None:
-        qtype = next((str(obj[f]) for f in TYPE_FIELDS if obj.get(f)), None)
+        qtype = next((str(obj[f]) for f in TYPE_FIELDS if obj.get(f)), None) or type_from_path(dataset, file)
+    pairs = _turns(obj.get("conversations", obj.get("conversation")))
+    tags = sum(len(_IMAGE_TAG.findall(q)) for q, _ in pairs)
+    if kind == "image" and tags and tags != len(media):
+        raise Drop(f"media tag mismatch: {tags} <image> tags for {len(media)} images")
     return [
         CommunityRecord(
             dataset=dataset,
@@ -67,5 +87,5 @@ def conversation_records(
             qtype=qtype,
             turn=turn,
         )
-        for turn, (question, answer) in enumerate(_turns(obj.get("conversations", obj.get("conversation"))))
+        for turn, (question, answer) in enumerate(pairs)
     ]

@@ -374,3 +374,19 @@ def test_mindcube_prompt_data_with_grounded_output(media):
     }
     s = one("mindcube", obj, root)
     assert (s["subtask"], s["answer"], s["reasoning"]) == ("crossview_around", "A", "The cup stood left.")
+
+
+def test_internvl_type_from_the_file_name_and_tag_count_checked(media):
+    root = media("a.jpg", "b.jpg")
+    obj = {
+        "image": ["a.jpg", "b.jpg"],
+        "conversations": [
+            {"from": "human", "value": "<image>\n<image>\nWhat is the size of the sofa, in centimeters?"},
+            {"from": "gpt", "value": "180"},
+        ],
+    }
+    s = one("internvl", obj, root, file="sensenova/object_size_estimation.jsonl")
+    assert (s["subtask"], s["answer"]) == ("object_size", "180")
+    obj["conversations"][0]["value"] = "<image>\nWhat is the size of the sofa, in centimeters?"
+    reason = dropped("internvl", obj, root, file="sensenova/object_size_estimation.jsonl")
+    assert reason == "media tag mismatch: 1 <image> tags for 2 images"
