@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCE ?= demo
 WORKERS ?= 2
 SEED ?= 0
+SPLIT ?= train
 DEMO_DIR ?= data/demo
 DEMO_SCENES ?= 3
 DEMO_FRAMES ?= 60
@@ -48,13 +49,13 @@ demo: venv $(DEMO_DIR)/.complete
 
 ifeq ($(SOURCE),demo)
 shards: demo
-	$(BIN)/sicorpus build --source scannet --root $(DEMO_DIR) --out $(OUT) --workers $(WORKERS) --seed $(SEED)
+	$(BIN)/sicorpus build --source scannet --root $(DEMO_DIR) --out $(OUT) --workers $(WORKERS) --seed $(SEED) --split $(SPLIT)
 	$(BIN)/sicorpus stats $(OUT)
 else
 shards: venv
 	@if [ -z "$(SCANNET_ROOT)" ]; then \
 	  echo "error: set SCANNET_ROOT=/path/to/scannet (the folder holding scans/ and scannetv2-labels.combined.tsv); ScanNet v2 comes from http://www.scan-net.org/ after accepting its terms of use" >&2; exit 2; fi
-	$(BIN)/sicorpus build --source $(SOURCE) --root $(SCANNET_ROOT) --out $(OUT) --workers $(WORKERS) --seed $(SEED) $(if $(LABELS),--labels $(LABELS),)
+	$(BIN)/sicorpus build --source $(SOURCE) --root $(SCANNET_ROOT) --out $(OUT) --workers $(WORKERS) --seed $(SEED) --split $(SPLIT) $(if $(LABELS),--labels $(LABELS),)
 	$(BIN)/sicorpus stats $(OUT)
 endif
 

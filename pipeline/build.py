@@ -21,6 +21,7 @@ from schemas.errors import UserError
 from shards.atomic import atomic_write
 from shards.layout import done_marker, failed_marker, manifest_path
 from sources import get_source
+from sources.splits import lists_version, official_split, partition, rooms_held
 
 PLAN = "plan.json"
 
@@ -34,7 +35,8 @@ class BuildResult:
     ray_start_seconds: float = 0.0  # of `seconds`, spent starting or joining Ray
 
 
-def plan_scenes(cfg: BuildConfig) -> list[str]:
+def plan_scenes(cfg: BuildConfig) -> tuple[list[str], list[dict[str, Any]]]:
+    """(the scenes to build, the scans the split excludes, with the reason: docs/benchmark-hygiene.md)."""
     source = get_source(cfg.source)
     if not cfg.root.is_dir():
         raise UserError(f"source root {cfg.root} does not exist. {source.hint}")
@@ -44,11 +46,18 @@ def plan_scenes(cfg: BuildConfig) -> list[str]:
         scenes = sorted(set(cfg.scenes))
     else:
         scenes = available
+    scenes, excluded = partition(cfg.source, scenes, cfg.split)
+    if not scenes and excluded:
+        first = excluded[0]
+        raise UserError(
+            f"no {cfg.split} scans under {cfg.root}: all {len(excluded)} excluded "
+            f"({first['scene_id']}: {first['reason']}); choose another --split (train, val, test, all)"
+        )
     if cfg.limit:
         scenes = scenes[: cfg.limit]
     if not scenes:
         raise UserError(f"no scenes found under {cfg.root}/scans. {source.hint}")
-    return scenes
+    return scenes, excluded
 
 
 def check_plan(cfg: BuildConfig, scenes: list[str]) -> None:
@@ -86,7 +95,7 @@ def run_build(
     cfg: BuildConfig, workers: int | None = None, address: str | None = None, show_progress: bool = True
 ) -> BuildResult:
     start = time.perf_counter()
-    scenes = plan_scenes(cfg)
+    scenes, excluded = plan_scenes(cfg)
     cfg.out.mkdir(parents=True, exist_ok=True)
     check_plan(cfg, scenes)
     todo = pending_scenes(cfg, scenes)
@@ -99,7 +108,7 @@ def run_build(
     # temporary name) when this run started; its files are never visible under a final name either way.
     remove_stale_temporaries(cfg.out)
     progress.close()
-    manifest = write_manifest(cfg, scenes)
+    manifest = write_manifest(cfg, scenes, excluded)
     failed = [s for s in manifest["scenes"] if s["status"] != "ok"]
     return BuildResult(manifest, len(todo), time.perf_counter() - start, failed, ray_start)
 
@@ -188,7 +197,9 @@ def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[
     return process_scene(cfg, shard_no, scene_id, device=device, threads=1)  # the task holds one CPU
 
 
-def write_manifest(cfg: BuildConfig, scenes: list[str]) -> dict[str, Any]:
+def write_manifest(
+    cfg: BuildConfig, scenes: list[str], excluded: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     records = []
     for shard_no, scene_id in enumerate(scenes):
         path = done_marker(cfg.out, shard_no)
@@ -200,6 +211,8 @@ def write_manifest(cfg: BuildConfig, scenes: list[str]) -> dict[str, Any]:
             records.append(
                 {"shard_no": shard_no, "source": cfg.source, "scene_id": scene_id, "status": "missing"}
             )
+    for record in records:  # the scan's official split; `unlisted` when no official list names it
+        record["split"] = official_split(cfg.source, record["scene_id"])
     ok = [r for r in records if r["status"] == "ok"]
     manifest = {
         "sicorpus_version": _version(),
@@ -207,16 +220,42 @@ def write_manifest(cfg: BuildConfig, scenes: list[str]) -> dict[str, Any]:
         "seed": cfg.seed,
         "versions": _versions(),
         "scenes": records,
+        "split": split_summary(cfg, scenes, excluded or []),
         "totals": {
             "scenes": len(records),
             "ok": len(ok),
             "failed": len(records) - len(ok),
             "samples": sum(r.get("n_samples", 0) for r in ok),
             "rejects": sum(r.get("n_rejects", 0) for r in ok),
+            "excluded": len(excluded or []),
+            "unlisted": sum(r["split"] == "unlisted" for r in records),
         },
     }
     atomic_write(manifest_path(cfg.out), json.dumps(manifest, sort_keys=True, indent=1).encode())
     return manifest
+
+
+def split_summary(cfg: BuildConfig, scenes: list[str], excluded: list[dict[str, Any]]) -> dict[str, Any]:
+    """The split built, the lists' version, every excluded scan with its reason, and the benchmark rooms the
+    corpus holds (only a val, test or all build can hold any)."""
+    held = rooms_held([(cfg.source, s) for s in scenes])
+    return {
+        "name": cfg.split,
+        "lists_version": lists_version(),
+        "excluded": excluded,
+        "benchmark_rooms_held": {name: {"held": n, "rooms": total} for name, (n, total) in held.items()},
+    }
+
+
+def benchmark_warnings(manifest: dict[str, Any]) -> list[str]:
+    """One line per benchmark whose rooms the corpus holds."""
+    split = manifest.get("split") or {}
+    source = (manifest.get("config") or {}).get("source")
+    return [
+        f"the corpus holds {v['held']} of the {v['rooms']} {source} rooms {name} evaluates on "
+        f"(--split {split.get('name')}): do not evaluate a model trained on it on {name}"
+        for name, v in (split.get("benchmark_rooms_held") or {}).items()
+    ]
 
 
 def _version() -> str:

@@ -59,6 +59,12 @@ def build(
     workers: Annotated[int | None, typer.Option(help="local Ray workers (default: all cores)")] = None,
     address: Annotated[str | None, typer.Option(help="join this Ray cluster (or set RAY_ADDRESS)")] = None,
     seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="train (default: official train + unlisted scans, minus benchmark rooms), val, test or all"
+        ),
+    ] = None,
     labels: Annotated[
         Path | None, typer.Option(help="label map tsv (default: ROOT/scannetv2-labels.combined.tsv)")
     ] = None,
@@ -75,11 +81,13 @@ def build(
     listed with its reason in manifest.json and rejects/scenes/; the corpus of the others is complete),
     2 on a usage error.
     """
-    from pipeline.build import run_build
+    from pipeline.build import benchmark_warnings, run_build
     from pipeline.config import BuildConfig, load_config_file
 
     fields: dict[str, Any] = load_config_file(config) if config else {}
     fields.update(source=source, root=root, out=out, seed=seed, labels=labels, retry_failed=retry_failed)
+    if split is not None:  # else the config file's, else train
+        fields["split"] = split
     if scenes:
         fields["scenes"] = [s.strip() for s in scenes.split(",") if s.strip()]
     if limit:
@@ -92,6 +100,17 @@ def build(
         f"({result.ran} processed now, {result.seconds:.1f} s); {totals['rejects']} samples rejected",
         err=True,
     )
+    if totals.get("excluded"):
+        kinds: dict[str, int] = {}
+        for scan in result.manifest["split"]["excluded"]:
+            kinds[scan["kind"]] = kinds.get(scan["kind"], 0) + 1
+        counts = ", ".join(f"{n} by {kind}" for kind, n in sorted(kinds.items()))
+        typer.echo(
+            f"excluded {totals['excluded']} scans ({counts}; --split {cfg.split}), named in manifest.json",
+            err=True,
+        )
+    for line in benchmark_warnings(result.manifest):
+        typer.echo(f"warning: {line}", err=True)
     for f in result.failed:
         typer.echo(f"failed scene {f['scene_id']}: {f.get('reason')}", err=True)
     if result.failed and not allow_failures:
@@ -306,14 +325,65 @@ def report(
 def export(
     out: OutArg,
     dest: Annotated[Path, typer.Option(help="folder for the JSONL and its images")],
-    fmt: Annotated[str, typer.Option("--format", help="internvl | llava")] = "internvl",
+    fmt: Annotated[
+        str, typer.Option("--format", help="internvl | llava | qwenvl | llamafactory | swift | vsibench")
+    ] = "internvl",
+    video: Annotated[
+        str | None, typer.Option(help="mp4: a video sample's frames as one video with a <video> tag")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="only scans of this official split (e.g. val)")] = None,
 ) -> None:
-    """Training-ready JSONL (InternVL / SenseNova-SI layout, or LLaVA) with the frames beside it."""
+    """Trainer-ready JSONL with the frames beside it (each as its trainer reads it), or a VSI-Bench split."""
     from shards.export import export as run_export
 
-    if fmt not in ("internvl", "llava"):
-        raise ValueError(f"unknown format {fmt!r}: internvl or llava")
-    typer.echo(json.dumps(run_export(out, fmt, dest), default=str))  # type: ignore[arg-type]
+    typer.echo(json.dumps(run_export(out, fmt, dest, video=video, split=split), default=str))
+
+
+@app.command()
+@user_errors
+def mix(
+    recipe: Annotated[Path, typer.Argument(help="recipe TOML: target, seed, inputs, [category] shares, ...")],
+    out: Annotated[Path, typer.Option(help="folder for the mixed corpus")],
+    dry_run: Annotated[bool, typer.Option(help="print the plan only")] = False,
+    allow_shortfall: Annotated[
+        bool, typer.Option(help="write what there is when the recipe cannot be met")
+    ] = False,
+) -> None:
+    """A corpus of `target` samples drawn deterministically from other corpora by shares (docs/mix-export.md)."""
+    from shards.mix import run_mix
+
+    result = run_mix(recipe, out, dry_run=dry_run, allow_shortfall=allow_shortfall)
+    typer.echo(result.plan.table())
+    if not dry_run and result.shards:
+        typer.echo(f"wrote {out}: {result.written} samples in {result.shards} shards", err=True)
+    line = result.plan.shortfall_line()
+    if line and not allow_shortfall:
+        _fail(line, 1)
+    if line:
+        typer.echo(f"warning: {line}", err=True)
+
+
+@app.command()
+@user_errors
+def decontaminate(
+    out: OutArg,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a benchmark name (VSI-Bench, ViewSpatial-Bench) or a .parquet of benchmark images "
+            "(MMSI-Bench, SPAR-Bench); repeatable; default: every benchmark known by scene id"
+        ),
+    ] = None,
+) -> None:
+    """Check a corpus against the benchmarks: one line per scan sharing a room (or frames) with one; exit 1 if any."""
+    from shards.decontaminate import decontaminate as run_check
+
+    result = run_check(out, benchmark or [])
+    for line in result.lines():
+        typer.echo(line)
+    typer.echo(result.summary(), err=True)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

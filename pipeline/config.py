@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sources.splits import lists_version
 from taxonomy import SUBTASKS
 
 
@@ -30,6 +31,10 @@ class BuildConfig(BaseModel):
     root: Path
     out: Path
     seed: int = 0
+    split: Literal["train", "val", "test", "all"] = Field(
+        "train",
+        description="official split to build; train also drops benchmark rooms (docs/benchmark-hygiene.md)",
+    )
     scenes: list[str] | None = None
     limit: int | None = Field(None, ge=1)
     labels: Path | None = None
@@ -58,6 +63,7 @@ class BuildConfig(BaseModel):
         data = self.model_dump(
             mode="json", exclude={"out", "root", "retry_failed", "device", "gpu_fraction", "task_memory_gb"}
         )
+        data["lists_version"] = lists_version()  # other split or benchmark lists: another corpus
         return data
 
 

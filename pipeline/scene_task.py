@@ -17,12 +17,12 @@ from typing import Any
 
 from generators.base import GenerationConfig
 from generators.registry import generate_scene
+from pipeline import facts_cache
 from pipeline.config import BuildConfig
 from schemas import validate_sample
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 from shards.layout import failed_marker, media_dir
-from shards.writer import write_scene_shard
 from sources import SceneError, get_source
 from sources.scene import Scene
 
@@ -56,14 +56,31 @@ def load_facts(
             max_frames=cfg.frames.max_source_frames,
             labels=cfg.labels,
         )
-    with _timed(timings, "geometry"):
-        facts = compute_facts(
-            scene,
-            GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device, threads=threads),
-        )
+    geometry = GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device, threads=threads)
+    key = _cache_key(cfg, source, scene_id, geometry)
+    facts = facts_cache.load(key) if key else None
+    if facts is None:
+        with _timed(timings, "geometry"):
+            facts = compute_facts(scene, geometry)
+        if key:
+            facts_cache.store(key, facts)
     if not facts.frames:
         raise SceneError("no usable frame (every selected frame had an invalid pose or empty depth)")
     return scene, facts
+
+
+def _cache_key(cfg: BuildConfig, source: Any, scene_id: str, geometry: Any) -> str | None:
+    if source.scene_inputs is None or facts_cache.cache_root() is None:
+        return None
+    reader = {
+        "frame_step": cfg.frames.frame_step,
+        "max_source_frames": cfg.frames.max_source_frames,
+        "labels": cfg.labels,
+    }
+    inputs = source.scene_inputs(cfg.root, scene_id, cfg.labels)
+    return facts_cache.facts_key(
+        cfg.source, scene_id, inputs, facts_cache.geometry_settings(geometry, reader)
+    )
 
 
 def generation_config(cfg: BuildConfig) -> GenerationConfig:
@@ -73,6 +90,8 @@ def generation_config(cfg: BuildConfig) -> GenerationConfig:
 def process_scene(
     cfg: BuildConfig, shard_no: int, scene_id: str, device: str | None = None, threads: int = 0
 ) -> dict[str, Any]:
+    from shards.writer import write_scene_shard  # pyarrow + webdataset: not needed by `sicorpus generate`
+
     timings: dict[str, float] = {}
     record: dict[str, Any] = {
         "shard_no": shard_no,
@@ -85,6 +104,7 @@ def process_scene(
         scene, facts = load_facts(cfg, scene_id, timings, device, threads)
         record["skipped_frames"] = dict(sorted(scene.skipped_frames.items()))
         record["warnings"] = list(scene.warnings)
+        record["facts_cached"] = "geometry" not in timings
         record["n_frames"] = len(facts.frames)
         record["n_objects"] = len(facts.objects)
         stage = "generate"

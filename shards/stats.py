@@ -18,6 +18,7 @@ from taxonomy import CATEGORIES, SUBTASKS
 TOP_ANSWERS = 12  # answer texts listed per MC subtask (the rest are counted in `distinct`)
 TOP_LABELS = 20
 TOP_REASONS = 20
+EXCLUDED_LISTED = 20  # excluded scans named in the text report (all of them in --json and manifest.json)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -47,6 +48,7 @@ def _collect(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Any]:
         "value, unit, n_options, labels[1] AS first_label FROM qa"
     )
     total = con.execute("SELECT count(*), count(DISTINCT (source, scene_id)) FROM s").fetchone()
+    excluded = _excluded(out)
     n_samples, n_scenes = int(total[0]), int(total[1])
 
     counted = {r["category"]: r["n"] for r in _rows(con, "SELECT category, count(*) AS n FROM s GROUP BY 1")}
@@ -84,7 +86,9 @@ def _collect(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Any]:
             "subtasks": len(by_subtask),
             "rejects": int(con.execute("SELECT count(*) FROM rejects").fetchone()[0]),
             "failed_scenes": int(con.execute("SELECT count(*) FROM failed_scenes").fetchone()[0]),
+            "excluded_scenes": len(excluded["scans"]),
         },
+        "excluded": excluded,
         "by_category": by_category,
         "by_subtask": by_subtask,
         "missing_subtasks": missing_subtasks,
@@ -204,6 +208,22 @@ def _blind_baseline(out: Path) -> dict[str, Any] | None:
     }
 
 
+def _excluded(out: Path) -> dict[str, Any]:
+    """The scans the build's split left out (manifest.json), counted by kind: `split` or `benchmark room`."""
+    split = (load_manifest(out) or {}).get("split") or {}
+    scans = split.get("excluded") or []
+    by_kind: dict[str, int] = {}
+    for scan in scans:
+        by_kind[scan.get("kind") or "?"] = by_kind.get(scan.get("kind") or "?", 0) + 1
+    return {
+        "split": split.get("name"),
+        "lists_version": split.get("lists_version"),
+        "by_kind": dict(sorted(by_kind.items())),
+        "benchmark_rooms_held": split.get("benchmark_rooms_held") or {},
+        "scans": scans,
+    }
+
+
 def _build_summary(out: Path) -> dict[str, Any] | None:
     manifest = load_manifest(out)
     if manifest is None:
@@ -254,7 +274,7 @@ def format_stats(stats: dict[str, Any]) -> str:
     t = stats["totals"]
     lines = [
         f"samples {t['samples']}  scenes {t['scenes']}  sources {t['sources']}  subtasks {t['subtasks']}  "
-        f"rejects {t['rejects']}  failed scenes {t['failed_scenes']}",
+        f"rejects {t['rejects']}  failed scenes {t['failed_scenes']}  excluded scans {t['excluded_scenes']}",
         "samples per scene: min {min}  median {median:g}  max {max}".format(**stats["samples_per_scene"]),
         "",
         "== per category",
@@ -319,6 +339,25 @@ def format_stats(stats: dict[str, Any]) -> str:
         if stats["rejects_by_reason"]
         else ["none"]
     )
+    ex = stats["excluded"]
+    if ex["split"] is not None:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in ex["by_kind"].items()) or "none"
+        lines += ["", f"== excluded scans (--split {ex['split']}): {kinds}"]
+        lines += [
+            f"{r['scene_id']}: {r['reason']}"
+            + (
+                f" (its room is in {', '.join(r['benchmarks'])})"
+                if r["kind"] == "split" and r["benchmarks"]
+                else ""
+            )
+            for r in ex["scans"][:EXCLUDED_LISTED]
+        ]
+        if len(ex["scans"]) > EXCLUDED_LISTED:
+            lines.append(f"... {len(ex['scans']) - EXCLUDED_LISTED} more in manifest.json")
+        for name, v in ex["benchmark_rooms_held"].items():
+            lines.append(
+                f"WARNING: the corpus holds {v['held']} of the {v['rooms']} rooms {name} evaluates on"
+            )
     lines += ["", "== failed scenes"]
     lines += [
         f"{r['source']}/{r['scene_id']} [{r['stage'] or '?'}]: {r['reason']}" for r in stats["failed_scenes"]

@@ -16,10 +16,12 @@ class Source:
     read_scene: Callable[..., Scene]  # (root, scene_id, frame_step=, max_frames=, labels=) -> Scene
     hint: str  # where the data comes from, for the one-line error when the root is missing
     mesh_size: Callable[[Path, str], tuple[int, int] | None] = lambda root, scene_id: None  # for scheduling
+    # the files and folders a scene is read from (the facts cache's key); None = not cacheable
+    scene_inputs: Callable[[Path, str, Path | None], list[Path]] | None = None
 
 
 def _scannet() -> Source:
-    from sources.scannet import ReaderOptions, list_scenes, mesh_size, read_scene
+    from sources.scannet import ReaderOptions, list_scenes, mesh_size, read_scene, scene_inputs
 
     def read(
         root: Path,
@@ -39,6 +41,7 @@ def _scannet() -> Source:
         "ScanNet v2 (request access at http://www.scan-net.org/, then download with its script); "
         "SCANNET_ROOT is the folder holding scans/ and scannetv2-labels.combined.tsv",
         mesh_size,
+        scene_inputs,
     )
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 SPLITS = ("train", "val", "test", "all")
 UNLISTED = "unlisted"  # a scan no official list names (a user's own scans): built with `train`
@@ -34,6 +35,10 @@ BENCHMARKS = (
     Benchmark("ViewSpatial-Bench", "scannet", "viewspatial_scannet.txt"),
     Benchmark("ViewSpatial-Bench", "coco", "viewspatial_coco_val2017.txt"),
 )
+
+# Benchmarks that ship their images embedded (a parquet), with no scene ids: `decontaminate --benchmark FILE.parquet`
+# matches them by image hash (docs/benchmark-hygiene.md).
+IMAGE_ONLY_BENCHMARKS = ("MMSI-Bench", "SPAR-Bench")
 
 _SPLIT_FILES = {
     "scannet": {
@@ -130,6 +135,11 @@ class SplitDecision:
     reason: str | None  # why it is excluded (None when kept)
     benchmarks: tuple[tuple[str, str], ...] = ()  # benchmark scans sharing its room
 
+    @property
+    def kind(self) -> str | None:
+        """Why it is excluded, in one word for counting: `split` or `benchmark room` (None when kept)."""
+        return None if self.reason is None else self.reason.split(":")[0]
+
 
 def decide(source: str, scene_id: str, split: str) -> SplitDecision:
     """May `scene_id` enter a build of `split`? `train` also takes unlisted scans and drops benchmark rooms;
@@ -150,6 +160,48 @@ def decide(source: str, scene_id: str, split: str) -> SplitDecision:
             False, own, f"benchmark room: {names} ({shared}, room {room_of(source, scene_id)})", overlap
         )
     return SplitDecision(True, own, None, overlap)
+
+
+def partition(source: str, scene_ids: list[str], split: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """(kept ids in their order, one record per excluded scan: its split, the reason and the benchmarks
+    sharing its room), as the build writes them into the manifest."""
+    kept: list[str] = []
+    excluded: list[dict[str, Any]] = []
+    for scene_id in scene_ids:
+        d = decide(source, scene_id, split)
+        if d.keep:
+            kept.append(scene_id)
+            continue
+        excluded.append(
+            {
+                "source": source,
+                "scene_id": scene_id,
+                "split": d.split,
+                "kind": d.kind,
+                "reason": d.reason,
+                "room": room_of(source, scene_id),
+                "benchmarks": sorted({b for b, _ in d.benchmarks}),
+            }
+        )
+    return kept, excluded
+
+
+def rooms_held(scans: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """benchmark name -> (how many of its rooms these (source, scene_id) scans show, how many rooms it has in
+    the sources of these scans), for the benchmarks the scans touch."""
+    held = {f"{source}:{room_of(source, scene_id)}" for source, scene_id in scans}
+    sources = {source for source, _ in scans}
+    out = {}
+    for name, rooms in sorted(benchmark_rooms().items()):
+        n = len(rooms & held)
+        if n:
+            out[name] = (n, sum(r.split(":", 1)[0] in sources for r in rooms))
+    return out
+
+
+def benchmark_names() -> list[str]:
+    """The benchmarks known by scene id (the vendored lists)."""
+    return sorted({b.name for b in BENCHMARKS})
 
 
 @cache

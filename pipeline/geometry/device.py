@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from sources.open3d_import import open3d
+
 
 def gpu_available() -> bool:
     """True when Open3D was built with CUDA and sees a device."""
     try:
-        import open3d.core as o3c
-
-        return bool(o3c.cuda.is_available())
+        return bool(open3d().core.cuda.is_available())
     except Exception:  # an Open3D without the core module or a broken driver: no GPU
         return False
 
@@ -58,7 +58,7 @@ class Open3DBackend:
     """Open3D core tensors on one device ("CUDA:0" for the GPU path, "CPU:0" to test this path without one)."""
 
     def __init__(self, device: str = "CUDA:0") -> None:
-        import open3d.core as o3c
+        o3c = open3d().core
 
         self.o3c = o3c
         self.device = o3c.Device(device)

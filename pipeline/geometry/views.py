@@ -17,6 +17,7 @@ from pipeline.geometry.frames import uniform_positions
 from pipeline.geometry.projection import compare_depth, project, world_to_camera
 from pipeline.geometry.visibility import PointOwners, summarise
 from schemas.facts import FrameFacts
+from sources.open3d_import import open3d
 from sources.scene import Camera
 
 TURNS_DEG = (90, -90, 180)
@@ -51,8 +52,8 @@ class MeshRaycaster:
     """The scene mesh in an Embree BVH (Open3D, CPU), built once per scene."""
 
     def __init__(self, vertices: np.ndarray, faces: np.ndarray, threads: int = 0) -> None:
-        import open3d as o3d
-        import open3d.core as o3c
+        o3d = open3d()
+        o3c = o3d.core
 
         self.o3c = o3c
         self.threads = max(threads, 0)

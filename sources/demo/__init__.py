@@ -36,22 +36,26 @@ def make_demo(
     color_size: tuple[int, int] = (640, 480),
     progress: Callable[[str], None] | None = None,
     rgbd: str = "export",
+    ids: list[str] | None = None,
 ) -> list[str]:
     """Write `scenes` demo scenes under `root` (scannetv2-labels.combined.tsv + scans/<id>/...); returns their ids.
 
     Sizes are (width, height). Each scene holds `frames` RGB-D frames (indices 0, 15, 30, ...) and a mesh of about
     `vertices` vertices. `rgbd` says how the RGB-D stream is stored: "export" (color/ depth/ pose/ intrinsic/
     folders), "sens" (only `<scene>.sens`, whose frame positions are the same source indices) or "both".
+    `ids` names the scenes (room i is the same room under any name; default scene9000_00, scene9001_00, ...),
+    e.g. official ScanNet ids to test split and benchmark handling.
     """
     if rgbd not in RGBD_LAYOUTS:
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
+    if ids is not None and len(ids) != scenes:
+        raise ValueError(f"ids names {len(ids)} scenes, not {scenes}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     write_label_tsv(root / "scannetv2-labels.combined.tsv")
     depth_cam, color_cam = demo_camera(*depth_size), demo_camera(*color_size)
-    ids = []
-    for i in range(scenes):
-        scene_id = demo_scene_id(i)
+    names = list(ids) if ids is not None else [demo_scene_id(i) for i in range(scenes)]
+    for i, scene_id in enumerate(names):
         if progress is not None:
             progress(f"{scene_id}: building room")
         room = make_room(np.random.default_rng([seed, i, 0]), i)
@@ -70,5 +74,4 @@ def make_demo(
             progress,
             rgbd,
         )
-        ids.append(scene_id)
-    return ids
+    return names

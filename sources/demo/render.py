@@ -11,11 +11,13 @@ import math
 
 import cv2
 import numpy as np
-import open3d as o3d
 
+from sources.open3d_import import open3d
 from sources.scene import Camera
 
 from .mesh import SceneMesh
+
+o3d = open3d()
 
 HFOV_DEG = 62.0
 MAX_COLOR_RAYS = 160_000  # colour is flat-shaded faces: casting at ~1/2 size and resizing loses little

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from sources.scannet.labels import LabelMap, load_label_map
-from sources.scannet.reader import ReaderOptions, list_scenes, mesh_size, read_scene, read_scene_frames
+from sources.scannet.reader import (
+    ReaderOptions,
+    list_scenes,
+    mesh_size,
+    read_scene,
+    read_scene_frames,
+    scene_inputs,
+)
 from sources.scannet.streams import SceneFrames
 
 __all__ = [
@@ -15,4 +22,5 @@ __all__ = [
     "mesh_size",
     "read_scene",
     "read_scene_frames",
+    "scene_inputs",
 ]

@@ -66,6 +66,12 @@ def mesh_size(root: Path, scene_id: str) -> tuple[int, int] | None:
     return counts.get("vertex", 0), counts.get("face", 0)
 
 
+def scene_inputs(root: Path, scene_id: str, labels: Path | None = None) -> list[Path]:
+    """What a scene is read from: its folder and the label map (the facts cache's key)."""
+    label_map = Path(labels) if labels is not None else Path(root) / LABELS_TSV
+    return [_scene_dir(root, scene_id), label_map]
+
+
 def _scene_dir(root: Path, scene_id: str) -> Path:
     for split in ("scans", "scans_test"):
         candidate = Path(root) / split / scene_id

@@ -115,6 +115,18 @@ def test_ingest_end_to_end(ray_cluster, inputs, tmp_path):
     assert line["conversations"][0]["value"].startswith("<image>\nWhich is closest")
     audit(out)  # runs on an ingested corpus (6 samples: too few to judge, but no error)
 
+    from shards.decontaminate import decontaminate
+
+    assert decontaminate(out, []).ok  # benchmark rooms were dropped on the way in
+    kept = run_ingest(
+        "internvl", files, tmp_path / "kept", media, workers=2, chunk_bytes=600, keep_benchmark=True
+    )
+    assert "benchmark room" not in kept.manifest["totals"]["dropped"]
+    found = decontaminate(tmp_path / "kept", [])
+    assert (
+        not found.ok and ("scannet", "scene0251_00") in found.findings
+    )  # judged by scene_source, not source
+
 
 @pytest.mark.slow
 def test_benchmark_question_file_yields_nothing_and_sat_parquet(ray_cluster, tmp_path):

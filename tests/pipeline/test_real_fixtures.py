@@ -24,6 +24,8 @@ def test_build_over_real_unannotated_scenes_reports_each_and_exits_3(
             str(out),
             "--scenes",
             "scene0470_00,scene0707_00",
+            "--split",
+            "all",  # scene0707_00 is a ScanNet test scan
             "--workers",
             "2",
             "--no-progress",

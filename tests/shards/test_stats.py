@@ -83,6 +83,7 @@ def test_counts(small: Path) -> None:
         "subtasks": 3,
         "rejects": 3,
         "failed_scenes": 1,
+        "excluded_scenes": 0,  # the manifest names no split (a corpus from before splits)
     }
     cats = {r["category"]: r["n"] for r in s["by_category"]}
     assert cats == {
@@ -163,6 +164,33 @@ def test_rejects_failures_and_blind_baseline(small: Path) -> None:
             {"subtask": RD, "n": 4, "chance": 0.25, "blind_accuracy": 0.75, "blind_best": "option_prior"}
         ],
     }
+
+
+def test_excluded_scans_are_counted_from_the_manifest(tmp_path: Path) -> None:
+    from tests.shards.corpus_factory import Plan, build_corpus
+
+    build_corpus(tmp_path, Plan(scenes=1, per_scene={OH: 2}))
+    manifest = json.loads(manifest_path(tmp_path).read_text())
+    excluded = [
+        {"scene_id": f"scene{i:04d}_00", "kind": "split", "reason": "split: val, not train", "benchmarks": []}
+        for i in range(25)
+    ] + [
+        {
+            "scene_id": "41159521",
+            "kind": "benchmark room",
+            "reason": "benchmark room: VSI-Bench",
+            "benchmarks": ["VSI-Bench"],
+        }
+    ]
+    manifest["split"] = {"name": "train", "excluded": excluded, "benchmark_rooms_held": {}}
+    manifest_path(tmp_path).write_text(json.dumps(manifest))
+    s = corpus_stats(tmp_path)
+    assert s["totals"]["excluded_scenes"] == 26
+    assert s["excluded"]["by_kind"] == {"benchmark room": 1, "split": 25}
+    text = format_stats(s)
+    assert "== excluded scans (--split train): benchmark room 1, split 25" in text
+    assert "scene0019_00: split: val, not train" in text and "scene0020_00" not in text
+    assert "... 6 more in manifest.json" in text
 
 
 def test_format_stats_is_readable(small: Path) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from sources.splits import benchmark_overlap, decide, lists_version, official_split, room_of
+from sources.splits import (
+    benchmark_names,
+    benchmark_overlap,
+    decide,
+    lists_version,
+    official_split,
+    partition,
+    room_of,
+    rooms_held,
+)
 
 
 def test_official_splits_of_every_source():
@@ -43,3 +52,21 @@ def test_decide_train_drops_benchmark_rooms_and_keeps_unlisted():
 
 def test_lists_version_is_stable():
     assert lists_version() == lists_version() and len(lists_version()) == 16
+
+
+def test_partition_names_every_excluded_scan_with_its_reason():
+    kept, excluded = partition("arkitscenes", ["41159521", "41159525", "99999999"], "train")
+    assert kept == ["99999999"]  # unknown to every list: a user's own scan
+    sibling, vsi = excluded
+    assert sibling["kind"] == "benchmark room" and sibling["room"] == "visit 381879"
+    assert sibling["split"] == "train" and sibling["benchmarks"] == ["VSI-Bench"]
+    assert vsi["kind"] == "split" and vsi["split"] == "val" and vsi["benchmarks"] == ["VSI-Bench"]
+    assert partition("scannet", ["scene0251_00"], "all") == (["scene0251_00"], [])
+
+
+def test_rooms_held_counts_rooms_of_the_sources_present():
+    # two rescans of one room count once; ViewSpatial-Bench's COCO images are not rooms of a ScanNet corpus
+    held = rooms_held([("scannet", "scene0025_01"), ("scannet", "scene0025_02"), ("scannet", "scene0000_00")])
+    assert held == {"VSI-Bench": (1, 88), "ViewSpatial-Bench": (1, 131)}
+    assert rooms_held([("scannet", "scene0000_00")]) == {}
+    assert benchmark_names() == ["VSI-Bench", "ViewSpatial-Bench"]

@@ -1,0 +1,63 @@
+"""The facts cache: a repeated read of an unchanged scene skips the geometry stage; any change recomputes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import BuildConfig, FramesConfig
+from pipeline.scene_task import load_facts
+
+
+@pytest.fixture
+def scene_root(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "root"
+    (root / "scans").mkdir(parents=True)
+    scene = sorted((demo_root / "scans").iterdir())[0]
+    shutil.copytree(scene, root / "scans" / scene.name)
+    for f in demo_root.glob("*.tsv"):
+        shutil.copy(f, root / f.name)
+    monkeypatch.setenv("SICORPUS_CACHE", str(tmp_path / "cache"))
+    return root
+
+
+def _load(root: Path, **frames) -> tuple[dict, object]:
+    timings: dict[str, float] = {}
+    scene_id = sorted(p.name for p in (root / "scans").iterdir())[0]
+    cfg = BuildConfig(root=root, out=Path(os.devnull), frames=FramesConfig(**frames))
+    _, facts = load_facts(cfg, scene_id, timings)
+    return timings, facts
+
+
+def test_hit_skips_geometry_and_returns_the_same_facts(scene_root: Path):
+    first, facts = _load(scene_root)
+    again, cached = _load(scene_root)
+    assert "geometry" in first and "geometry" not in again
+    assert [o.label for o in cached.objects] == [o.label for o in facts.objects]
+    assert np.array_equal(cached.closest, facts.closest)
+    assert np.array_equal(
+        cached.visibility.visible_fraction, facts.visibility.visible_fraction, equal_nan=True
+    )
+
+
+def test_changed_input_file_or_geometry_setting_recomputes(scene_root: Path):
+    _load(scene_root)
+    pose = sorted((scene_root / "scans").glob("*/pose/*.txt"))[0]
+    pose.write_text(pose.read_text() + "\n")  # same numbers, rewritten: a new size and mtime
+    changed, _ = _load(scene_root)
+    assert "geometry" in changed
+    settings, _ = _load(scene_root, max_frames=8)
+    assert "geometry" in settings
+    repeat, _ = _load(scene_root, max_frames=8)
+    assert "geometry" not in repeat
+
+
+def test_cache_off(scene_root: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SICORPUS_CACHE", "off")
+    _load(scene_root)
+    again, _ = _load(scene_root)
+    assert "geometry" in again
