@@ -227,6 +227,7 @@ def main() -> None:
     from pipeline.bench_ingest import bench_ingest
 
     ing = bench_ingest(args.out.parent / "ingest", records=1_000_000, workers=args.workers)
+    print("\ningest of a generated InternVL jsonl (pipeline/bench_ingest.py):")
     print(
         f"  ingest {ing['records']:,} records ({ing['input_mib']} MiB jsonl): {ing['wall_s']:.1f} s, "
         f"{ing['records_per_s_per_core']:.0f} records/s per core ({ing['records_per_s_per_core_incl_ray_start']:.0f} "
