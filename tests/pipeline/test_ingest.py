@@ -163,3 +163,13 @@ def test_benchmark_question_file_yields_nothing_and_sat_parquet(ray_cluster, tmp
     _, rows = query(tmp_path / "sat", "SELECT subtask, answer, images FROM qa ORDER BY id")
     assert [(r[0], r[1]) for r in rows] == [("object_spatial_relation", "B"), ("depth_comparison", "A")]
     assert rows[0][2] == rows[1][2]  # the same embedded image is stored once
+
+    from shards.mix import run_mix
+
+    recipe = tmp_path / "recipe.toml"  # community subtasks are mixed like generated ones
+    recipe.write_text(
+        f'target = 2\nseed = 0\ninputs = ["{tmp_path / "sat"}"]\n[category]\nspatial_relations = 1.0\n'
+    )
+    run_mix(recipe, tmp_path / "mixed", dry_run=False, allow_shortfall=False)
+    _, mixed = query(tmp_path / "mixed", "SELECT subtask FROM qa ORDER BY subtask")
+    assert mixed == [("depth_comparison",), ("object_spatial_relation",)]
