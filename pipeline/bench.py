@@ -224,6 +224,16 @@ def main() -> None:
             print(line)
         mix_report(args.index_rows, args.out.with_name("mix"))  # mix and export planning, index only
 
+    from pipeline.bench_ingest import bench_ingest
+
+    ing = bench_ingest(args.out.parent / "ingest", records=1_000_000, workers=args.workers)
+    print("\ningest of a generated InternVL jsonl (pipeline/bench_ingest.py):")
+    print(
+        f"  ingest {ing['records']:,} records ({ing['input_mib']} MiB jsonl): {ing['wall_s']:.1f} s, "
+        f"{ing['records_per_s_per_core']:.0f} records/s per core ({ing['records_per_s_per_core_incl_ray_start']:.0f} "
+        f"incl. Ray start); peak memory {ing['peak_rss_mb_worker']:.0f} MiB per worker, {ing['peak_rss_mb_driver']:.0f} MiB driver"
+    )
+
 
 def simulated_cluster(data: Path, out: Path, nodes: int) -> float:
     """The same build on a Ray cluster of `nodes` one-CPU nodes simulated on this machine."""

@@ -129,6 +129,37 @@ def build(
         raise typer.Exit(3)
 
 
+@app.command()
+@user_errors
+def ingest(
+    fmt: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT", help="internvl, llava, vsi590k, spar7m, mindcube, vica, vlm3r, sat, viewspatial"
+        ),
+    ],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="input files, or folders to search")],
+    out: Annotated[Path, typer.Option(help="corpus output folder")],
+    media_root: Annotated[
+        Path | None, typer.Option(help="folder the records' media paths are relative to")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="local Ray workers (default: all cores)")] = None,
+    address: Annotated[str | None, typer.Option(help="join this Ray cluster (or set RAY_ADDRESS)")] = None,
+    keep_benchmark: Annotated[
+        bool, typer.Option(help="keep records of benchmark rooms (analysis only)")
+    ] = False,
+) -> None:
+    """Bring a community spatial-QA dataset into the corpus layout: mapped, validated, de-duplicated, benchmark-clean.
+
+    Re-running the same command resumes. Ends with one line: samples written, and records dropped by reason.
+    """
+    from pipeline.ingest import run_ingest
+
+    log = lambda msg: typer.echo(msg, err=True)  # noqa: E731
+    result = run_ingest(fmt, paths, out, media_root, workers, address, keep_benchmark, log=log)
+    typer.echo(result.summary(), err=True)
+
+
 @app.command("make-demo")
 @user_errors
 def make_demo_cmd(

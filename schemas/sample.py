@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from taxonomy import CATEGORIES, SUBTASKS
+from taxonomy import CATEGORIES
+from taxonomy.ingest_map import ALL_SUBTASKS  # generated subtasks plus those only ingested data carries
 
 _ID = re.compile(r"^[A-Za-z0-9_\-]+$")  # webdataset keys end at the first dot: no dots, no slashes
 _OPTION = re.compile(r"^([A-Z])\. \S")
@@ -62,9 +63,9 @@ class Sample(BaseModel):
     def _semantics(self) -> Sample:
         if self.category not in CATEGORIES:
             raise ValueError(f"unknown category {self.category!r}")
-        if self.subtask not in SUBTASKS:
+        if self.subtask not in ALL_SUBTASKS:
             raise ValueError(f"unknown subtask {self.subtask!r}")
-        if SUBTASKS[self.subtask].category != self.category:
+        if ALL_SUBTASKS[self.subtask].category != self.category:
             raise ValueError(f"subtask {self.subtask} does not belong to {self.category}")
         if len(self.facts.frames) != len(self.images):
             raise ValueError("facts.frames must list one source frame per image")

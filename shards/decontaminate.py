@@ -33,6 +33,14 @@ _FRAMES_SQL = (
 )
 
 
+def _scans_sql(con) -> str:
+    """Ingested rows name their scan's dataset in `scene_source` (their `source` is the QA dataset's name)."""
+    columns = {row[0] for row in con.execute("DESCRIBE qa").fetchall()}
+    if "scene_source" not in columns:  # a corpus written before the column existed
+        return _SCANS_SQL
+    return _SCANS_SQL + " UNION SELECT scene_source, scene_id FROM qa WHERE coalesce(scene_source, '') <> ''"
+
+
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -130,7 +138,7 @@ def decontaminate(out: Path, benchmarks: list[str]) -> DecontaminationResult:
     con = connect(Path(out))
     con.execute("SET enable_progress_bar = false")  # stdout and stderr carry the report
     try:
-        scans = con.execute(_SCANS_SQL).fetchall()
+        scans = con.execute(_scans_sql(con)).fetchall()
         result = DecontaminationResult(names + [p.stem for p in files], len(scans))
         for source, scene_id in scans:
             hits = [name for name, _ in benchmark_overlap(source, scene_id) if name in wanted]

@@ -177,7 +177,10 @@ def export(
                 if not refs or any(r in missing or not _safe_ref(r) for r in refs):
                     counts["skipped"] += 1
                     continue
-                if is_video(sample, video):
+                if sample.get("media_type") == "video":  # an ingested video file, placed like a frame
+                    record = make(sample, [], f"images/{refs[0]}")
+                    counts["video_records"] += 1
+                elif is_video(sample, video):
                     rel = video_ref(refs)
                     if not (dest / rel).is_file():
                         frames = [media / r for r in refs]

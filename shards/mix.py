@@ -33,7 +33,8 @@ from shards.atomic import atomic_write
 from shards.index import committed_indexes
 from shards.layout import manifest_path, media_dir, shards_dir
 from shards.writer import write_scene_shard
-from taxonomy import CATEGORIES, SUBTASKS
+from taxonomy import CATEGORIES
+from taxonomy.ingest_map import ALL_SUBTASKS as SUBTASKS  # ingested corpora carry community subtasks too
 
 MIX_VERSION = "1"
 SHARE_TOLERANCE = 1e-6

@@ -27,6 +27,10 @@ INDEX_SCHEMA = pa.schema(
         ("subtask", pa.string()),
         ("source", pa.string()),
         ("scene_id", pa.string()),
+        (
+            "scene_source",
+            pa.string(),
+        ),  # the scan's dataset (scannet, arkitscenes, ...): an ingest's `source` is its dataset
         ("answer_type", pa.string()),
         ("answer", pa.string()),
         ("answer_text", pa.string()),  # the correct option's text (MC) or the answer itself
@@ -117,6 +121,7 @@ def index_row(sample: dict[str, Any], shard: str, offset: int, byte_offset: int)
         "subtask": sample["subtask"],
         "source": sample["source"],
         "scene_id": sample["scene_id"],
+        "scene_source": sample.get("scene_source", sample["source"]),
         "answer_type": sample["answer_type"],
         "answer": answer,
         "answer_text": answer_text,

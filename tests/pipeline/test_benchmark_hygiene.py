@@ -59,7 +59,10 @@ def test_the_split_and_the_lists_are_part_of_the_build_identity(tmp_path: Path):
 def test_an_unknown_split_is_one_error_line():
     result = cli("build", "--root", ".", "--out", "/tmp/sicorpus-never", "--split", "dev")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: setting split = 'dev' (from --split):") and len(result.stderr.strip().splitlines()) == 1
+    assert (
+        result.stderr.startswith("error: setting split = 'dev' (from --split):")
+        and len(result.stderr.strip().splitlines()) == 1
+    )
 
 
 @pytest.mark.slow

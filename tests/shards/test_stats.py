@@ -222,6 +222,7 @@ def write_synthetic_index(out: Path, rows: int, shards: int) -> None:
             "scene_id": pa.array(
                 np.char.add("scene", (shard * 100 + rng.integers(100, size=per)).astype(str))
             ),
+            "scene_source": pa.array(np.full(per, "synth")),
             "answer_type": pa.array(np.where(numeric, "numeric", "multiple_choice")),
             "answer": pa.array(np.where(numeric, "1.5", letters)),
             "answer_text": pa.array(np.where(numeric, "1.5", words[rng.integers(len(words), size=per)])),
