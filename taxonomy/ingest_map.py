@@ -67,14 +67,6 @@ COMMUNITY_SUBTASKS: dict[str, Subtask] = {
             "relation of two boxed objects (left/right/front/behind/above/below)",
             0,
         ),
-        Subtask(
-            "camera_relative_direction",
-            _S,
-            MC,
-            "image",
-            "eight-way direction of one object from another, camera frame",
-            0,
-        ),
         Subtask("object_frame_locate", _R, MC, "images", "which frame shows a boxed object", 0),
         Subtask(
             "object_correspondence",
@@ -429,7 +421,7 @@ _VIEWSPATIAL = [
         "viewspatial",
         "Camera perspective - Relative Direction",
         "camera_relative_direction",
-        "eight directions incl. above/below, not our left/right",
+        "the question our generated subtask asks: A relative to B in the camera's frame, ViewSpatial's labels",
     ),
     MapRow(
         "viewspatial",
