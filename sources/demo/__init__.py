@@ -16,7 +16,7 @@ from .mesh import build_mesh
 from .render import demo_camera
 from .rooms import make_room
 from .scene_writer import random_alignment, write_scene
-from .stream import RGBD_LAYOUTS
+from .stream import RGBD_LAYOUTS, Resized
 from .trajectory import camera_walk
 
 __all__ = ["RGBD_LAYOUTS", "make_demo", "demo_scene_id"]
@@ -36,12 +36,17 @@ def make_demo(
     color_size: tuple[int, int] = (640, 480),
     progress: Callable[[str], None] | None = None,
     rgbd: str = "export",
+    resized_color: tuple[int, int] | None = None,
+    stale_intrinsics: bool = False,
 ) -> list[str]:
     """Write `scenes` demo scenes under `root` (scannetv2-labels.combined.tsv + scans/<id>/...); returns their ids.
 
     Sizes are (width, height). Each scene holds `frames` RGB-D frames (indices 0, 15, 30, ...) and a mesh of about
     `vertices` vertices. `rgbd` says how the RGB-D stream is stored: "export" (color/ depth/ pose/ intrinsic/
     folders), "sens" (only `<scene>.sens`, whose frame positions are the same source indices) or "both".
+    `resized_color` (width, height): colour JPEGs resized to it after rendering at `color_size`, while the
+    `.txt`/.sens headers keep `color_size` and `intrinsic_color` is rewritten for the new size (with
+    `stale_intrinsics`, not even that): the trait of real resized exports.
     """
     if rgbd not in RGBD_LAYOUTS:
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
@@ -49,6 +54,7 @@ def make_demo(
     root.mkdir(parents=True, exist_ok=True)
     write_label_tsv(root / "scannetv2-labels.combined.tsv")
     depth_cam, color_cam = demo_camera(*depth_size), demo_camera(*color_size)
+    resized = None if resized_color is None else Resized(tuple(resized_color), stale_intrinsics)
     ids = []
     for i in range(scenes):
         scene_id = demo_scene_id(i)
@@ -69,6 +75,7 @@ def make_demo(
             color_cam,
             progress,
             rgbd,
+            resized,
         )
         ids.append(scene_id)
     return ids
