@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import Backend
+from pipeline.geometry.occlusion import SurfaceOwners
 from pipeline.geometry.projection import depth_test, normalised_uv, world_to_camera
 from pipeline.geometry.visibility import PointOwners, stack_visibility, summarise
 from schemas.facts import FrameFacts, Visibility
@@ -55,10 +56,16 @@ class Observations:
 
 
 def observe_frames(
-    scene: Scene, max_frames: int, backend: Backend, points: Any, cloud: CulledCloud
+    scene: Scene,
+    max_frames: int,
+    backend: Backend,
+    points: Any,
+    cloud: CulledCloud,
+    surface: SurfaceOwners | None = None,
 ) -> Observations:
     """Project the cloud (`points`: `cloud.points` as a backend array; objects' points, then the track points)
-    into every kept frame, skipping the cubes of object points outside the frame's frustum."""
+    into every kept frame, skipping the cubes of object points outside the frame's frustum. With `surface`,
+    each in-frustum object point is raycast for occlusion by another object (occlusion.py)."""
     n_tracks = len(cloud.points) - cloud.n_object_points
     frames, rows, track_uv, track_visible = [], [], [], []
     for ref, depth in decoded_frames(scene, max_frames):
@@ -68,14 +75,25 @@ def observe_frames(
             backend, backend.take(points, selected), world_to_cam, scene.depth_camera, depth
         )
         objects = slice(0, len(selected) - n_tracks)
+        owner = np.take(cloud.owner, selected[objects])
+        hidden = None
+        if surface is not None:  # a point the depth map sees is in plain sight: only the others are cast
+            inside = np.flatnonzero(projection.in_frustum[objects] & ~projection.hit[objects])
+            hidden = np.zeros(len(owner), dtype=bool)
+            hidden[inside] = surface.hidden_by_other(
+                ref.pose[:3, 3],
+                cloud.points[selected[inside]],
+                owner[inside],
+                projection.cam[inside, 2],
+            )
         rows.append(
             summarise(
-                PointOwners(np.take(cloud.owner, selected[objects]), cloud.counts),
+                PointOwners(owner, cloud.counts),
                 projection.hit[objects],
                 projection.in_frustum[objects],
                 projection.cam[objects],
                 scene.color_camera,
-                rank=np.take(cloud.rank, selected[objects]),
+                hidden=hidden,
             )
         )
         tracks = slice(objects.stop, None)
