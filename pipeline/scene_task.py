@@ -24,6 +24,7 @@ from shards.atomic import atomic_write
 from shards.layout import failed_marker, media_dir
 from shards.writer import write_scene_shard
 from sources import SceneError, get_source
+from sources.images import jpeg_problem
 from sources.scene import Scene
 
 
@@ -146,15 +147,22 @@ def cap_samples(samples: list[dict[str, Any]], cap: int | None) -> list[dict[str
 
 
 def write_media(out: Path, scene: Scene, facts: SceneFacts, samples: list[dict[str, Any]]) -> None:
-    """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding)."""
+    """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding). Each was decoded
+    and size-checked by the geometry stage (frames that failed never reach facts); the copy is looked at again
+    (header, size, end marker), so a file changed since then fails the scene instead of entering media/."""
     by_ref = {f.image: f.index for f in facts.frames}
     wanted = sorted({ref for s in samples for ref in s["images"]})
     root = media_dir(out)
+    size = (scene.color_camera.width, scene.color_camera.height)
     for ref in wanted:
         path = root / ref
         if path.exists():  # an earlier, interrupted run of this scene wrote it (atomically)
             continue
-        atomic_write(path, scene.store.color_jpeg(by_ref[ref]))
+        data = scene.store.color_jpeg(by_ref[ref])
+        problem = jpeg_problem(data, size, decode=False)
+        if problem is not None:
+            raise SceneError(f"frame {by_ref[ref]} changed during the build ({problem})")
+        atomic_write(path, data)
 
 
 def validate_all(

@@ -60,8 +60,9 @@ def encoded_size(data: bytes) -> tuple[int, int] | None:
     return png_size(data) if data[:8] == PNG_SIGNATURE else jpeg_size(data)
 
 
-def jpeg_problem(data: bytes, size: tuple[int, int]) -> str | None:
-    """Why `data` is not a whole JPEG of `size` (width, height), or None. The reasons are skip-count keys."""
+def jpeg_problem(data: bytes, size: tuple[int, int], decode: bool = True) -> str | None:
+    """Why `data` is not a whole JPEG of `size` (width, height), or None. The reasons are skip-count keys.
+    `decode=False` checks the header, size and end marker only (microseconds: for a second look)."""
     found = jpeg_size(data)
     if found is None:
         return "color_not_jpeg"
@@ -69,6 +70,8 @@ def jpeg_problem(data: bytes, size: tuple[int, int]) -> str | None:
         return "color_size_mismatch"
     if data.rstrip(b"\x00\r\n ")[-2:] != b"\xff\xd9":
         return "color_truncated"
+    if not decode:
+        return None
     reduced = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
     if reduced is None or reduced.shape != ((size[1] + 7) // 8, (size[0] + 7) // 8):
         return "color_undecodable"
