@@ -16,7 +16,7 @@ from pipeline.geometry.tracks import sample_track_points, view_overlap
 from pipeline.geometry.views import MeshRaycaster, virtual_views
 from pipeline.geometry.visibility import first_appearance
 from schemas.facts import SceneFacts, Tracks
-from sources.scene import Scene
+from sources.scene import Scene, SceneError
 
 
 def memory_estimate(n_vertices: int, n_faces: int, depth_pixels: int = 640 * 480) -> int:
@@ -31,8 +31,20 @@ def memory_estimate(n_vertices: int, n_faces: int, depth_pixels: int = 640 * 480
 RESOURCES = {"num_cpus": 1, "memory": memory_estimate(300_000, 600_000)}
 
 
+def check_object_count(scene: Scene, limit: int) -> None:
+    """Fail a pathological scene before any per-object or per-pair work (pairs grow with the square)."""
+    annotated = np.unique(scene.vertex_instance[scene.vertex_instance >= 0])
+    count = int(np.isin(annotated, [o.instance_id for o in scene.objects]).sum())
+    if count > limit:
+        raise SceneError(
+            f"{count} annotated objects own vertices, more than max_objects={limit} "
+            "(a broken aggregation? pairwise facts would take hours)"
+        )
+
+
 def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFacts:
     config = config or GeometryConfig()
+    check_object_count(scene, config.max_objects)
     backend = make_backend(config.device)
     objects = scene_objects(scene)
     track_points = sample_track_points(scene, config.track_points)
