@@ -63,7 +63,8 @@ def load_facts(
             GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device, threads=threads),
         )
     if not facts.frames:
-        raise SceneError("no usable frame (every selected frame had an invalid pose or empty depth)")
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(scene.skipped_frames.items())) or "no frames"
+        raise SceneError(f"no usable frame (every selected frame was skipped: {skipped})")
     return scene, facts
 
 

@@ -106,7 +106,7 @@ def _export_cameras(
     cameras = []
     for stream, suffix in (("depth", ".png"), ("color", ".jpg")):
         path = scene_dir / "intrinsic" / f"intrinsic_{stream}.txt"
-        intrinsic = read_matrix(path) if path.is_file() and boundary.contains(path) else None
+        intrinsic = read_matrix(_inside(boundary, path)) if path.is_file() or path.is_symlink() else None
         if intrinsic is None and header is not None:
             intrinsic = getattr(header, f"intrinsic_{stream}")
         if intrinsic is None:

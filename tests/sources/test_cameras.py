@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from generators.base import GenContext, GenerationConfig
+from generators.registry import RULES, _load_rules
 from pipeline.geometry import GeometryConfig, compute_facts
 from sources.demo import make_demo
 from sources.demo.render import demo_camera, matrix4
@@ -111,6 +113,17 @@ def test_demo_with_colour_resized_after_writing(tmp_path):
     assert np.abs(got.tracks.uv[seen] - want.tracks.uv[seen]).max() < 1e-3
     both = got.visibility.visible & want.visibility.visible
     assert np.nanmax(np.abs(got.visibility.center_x[both] - want.visibility.center_x[both])) < 1e-3
+    # view_correspondence measures its 50 px spacing in the shipped 320x240 pixels
+    _load_rules()
+    drafts = list(RULES["view_correspondence"](got, GenContext(np.random.default_rng(0), "view_correspondence",
+                                                                GenerationConfig())))  # fmt: skip
+    assert drafts
+    for d in drafts:
+        px = np.asarray(d.extra["option_px"])
+        uv = got.tracks.uv[d.frames[1], d.extra["option_track_points"]]
+        assert np.allclose(px, uv * [320, 240]) and (px >= 0).all() and (px <= [320, 240]).all()
+        gaps = np.linalg.norm(px[:, None] - px[None], axis=2)[np.triu_indices(4, 1)]
+        assert gaps.min() >= 50
 
 
 @pytest.mark.parametrize("rgbd", ["export", "sens"])
