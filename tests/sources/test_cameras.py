@@ -143,3 +143,18 @@ def test_colour_intrinsics_of_another_shape_fail_the_scene_with_a_reason(tmp_pat
     path.write_text("\n".join(" ".join(f"{v:.6f}" for v in row) for row in matrix4(portrait)) + "\n")
     with pytest.raises(SceneError, match=r"color intrinsics are for 480x640 .* images are 640x480"):
         read_scene(tmp_path, SCENE, ReaderOptions())
+
+
+def test_a_sens_whose_depth_payloads_are_not_the_header_size_fails_with_a_reason(tmp_path):
+    import struct
+
+    make_demo(tmp_path, rgbd="sens", **SMALL)
+    sens = tmp_path / "scans" / SCENE / f"{SCENE}.sens"
+    data = bytearray(sens.read_bytes())
+    (name_len,) = struct.unpack("<Q", data[4:12])
+    sizes_at = 12 + name_len + 256 + 8  # after the matrices and the two compression fields
+    assert struct.unpack("<IIII", data[sizes_at : sizes_at + 16]) == (640, 480, 160, 120)
+    data[sizes_at + 8 : sizes_at + 12] = struct.pack("<I", 80)  # the header now claims 80x120 depth
+    sens.write_bytes(bytes(data))
+    with pytest.raises(SceneError, match="no depth payload .* decodes to the .sens header's 80x120"):
+        read_scene(tmp_path, SCENE, ReaderOptions())
