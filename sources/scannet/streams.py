@@ -91,12 +91,11 @@ def _stated(
     return stated
 
 
-def _first_size(sizes) -> tuple[int, int] | None:
-    """The size of the first of a few frames whose header parses (a broken first frame is skipped later)."""
-    for size in sizes:
-        if size is not None:
-            return size
-    return None
+def _common_size(sizes) -> tuple[int, int] | None:
+    """The size most of a few frames' headers give (the first on a tie), so one odd or broken frame neither
+    decides the camera nor hides it; the odd frames are skipped later (`color_size_mismatch`)."""
+    found = [size for size in sizes if size is not None]
+    return max(found, key=found.count) if found else None
 
 
 def _export_cameras(
@@ -114,7 +113,7 @@ def _export_cameras(
         if intrinsic is None:
             raise SceneError(f"no {stream} intrinsics (intrinsic/, .sens and .txt all lack them)")
         candidates = (scene_dir / stream / f"{f.index}{suffix}" for f in frames[:SIZE_PROBES])
-        size = _first_size(image_file_size(p) for p in candidates if boundary.contains(p))
+        size = _common_size(image_file_size(p) for p in candidates if boundary.contains(p))
         if size is None:
             raise SceneError(f"no readable {stream} image among the first {SIZE_PROBES} frames")
         camera, note = decide_camera(intrinsic, size, _stated(meta, header, stream), stream)
@@ -143,14 +142,14 @@ def _sens_cameras(
             f"{header.depth_size[0]}x{header.depth_size[1]}"
         )
     depth_camera, note = decide_camera(header.intrinsic_depth, header.depth_size, [], "depth")
-    color_size = None
+    notes.extend([note] if note else [])
+    color_sizes = []
     for frame in frames[:SIZE_PROBES]:
         try:
-            color_size = encoded_size(store.color_jpeg(frame.index))
+            color_sizes.append(encoded_size(store.color_jpeg(frame.index)))
         except FrameError:
             continue
-        if color_size is not None:
-            break
+    color_size = _common_size(color_sizes)
     if color_size is None:
         raise SceneError(f"no readable colour image among the first {SIZE_PROBES} frames of the .sens")
     color_camera, note = decide_camera(

@@ -158,3 +158,12 @@ def test_a_sens_whose_depth_payloads_are_not_the_header_size_fails_with_a_reason
     sens.write_bytes(bytes(data))
     with pytest.raises(SceneError, match="no depth payload .* decodes to the .sens header's 80x120"):
         read_scene(tmp_path, SCENE, ReaderOptions())
+
+
+def test_one_odd_first_frame_neither_decides_the_camera_nor_fails_the_scene(tmp_path):
+    make_demo(tmp_path, **SMALL)
+    (tmp_path / "scans" / SCENE / "color" / "0.jpg").write_bytes(jpeg(100, 100))
+    scene = read_scene(tmp_path, SCENE, ReaderOptions())
+    assert (scene.color_camera.width, scene.color_camera.height) == (640, 480)
+    facts = compute_facts(scene, GeometryConfig(device="cpu", virtual_view_frames=0))
+    assert 0 not in [f.index for f in facts.frames] and scene.skipped_frames == {"color_size_mismatch": 1}
