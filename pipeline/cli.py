@@ -173,6 +173,15 @@ def make_demo_cmd(
     rgbd: Annotated[
         str, typer.Option(help="RGB-D stream as export folders, a .sens file, or both")
     ] = "export",
+    resized_color: Annotated[
+        str | None,
+        typer.Option(
+            help="resize colour frames to WxH after writing; the .txt keeps --color-size (real exports)"
+        ),
+    ] = None,
+    stale_intrinsics: Annotated[
+        bool, typer.Option(help="with --resized-color: intrinsic_color.txt keeps --color-size's values too")
+    ] = False,
 ) -> None:
     """Write procedurally generated indoor rooms in exact ScanNet v2 layout (the demo data and test fixtures)."""
     from sources.demo import RGBD_LAYOUTS, make_demo
@@ -195,6 +204,8 @@ def make_demo_cmd(
         depth_size=_size(depth_size),
         color_size=_size(color_size),
         rgbd=rgbd,
+        resized_color=_size(resized_color) if resized_color else None,
+        stale_intrinsics=stale_intrinsics,
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(f"wrote {len(ids)} demo scenes to {root}", err=True)

@@ -24,6 +24,7 @@ from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 from shards.layout import failed_marker, media_dir, media_path
 from sources import SceneError, get_source
+from sources.images import jpeg_problem
 from sources.scene import Scene
 
 
@@ -65,7 +66,8 @@ def load_facts(
         if key:
             facts_cache.store(key, facts)
     if not facts.frames:
-        raise SceneError("no usable frame (every selected frame had an invalid pose or empty depth)")
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(scene.skipped_frames.items())) or "no frames"
+        raise SceneError(f"no usable frame (every selected frame was skipped: {skipped})")
     return scene, facts
 
 
@@ -186,14 +188,21 @@ def count_capped(
 
 
 def write_media(out: Path, scene: Scene, facts: SceneFacts, samples: list[dict[str, Any]]) -> None:
-    """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding)."""
+    """Copy the colour JPEG of every referenced frame once (original bytes: no re-encoding). Each was decoded
+    and size-checked by the geometry stage (frames that failed never reach facts); the copy is looked at again
+    (header, size, end marker), so a file changed since then fails the scene instead of entering media/."""
     by_ref = {f.image: f.index for f in facts.frames}
     wanted = sorted({ref for s in samples for ref in s["images"]})
+    size = (scene.color_camera.width, scene.color_camera.height)
     for ref in wanted:
         path = media_path(out, ref)  # never outside OUT/media
         if path.exists():  # an earlier, interrupted run of this scene wrote it (atomically)
             continue
-        atomic_write(path, scene.store.color_jpeg(by_ref[ref]))
+        data = scene.store.color_jpeg(by_ref[ref])
+        problem = jpeg_problem(data, size, decode=False)
+        if problem is not None:
+            raise SceneError(f"frame {by_ref[ref]} changed during the build ({problem})")
+        atomic_write(path, data)
 
 
 def validate_all(

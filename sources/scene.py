@@ -22,6 +22,15 @@ class SceneError(Exception):
     """A scene that cannot be used (corrupt file, no annotation, no usable frame). Carries a one-line reason."""
 
 
+class FrameError(SceneError):
+    """One frame that cannot be used (unreadable, outside the dataset root): skipped and counted under `reason`,
+    the scene goes on. Uncaught, it fails the scene like any SceneError."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Camera:
     """Pinhole intrinsics of one image stream (colour or depth)."""

@@ -5,8 +5,8 @@ it, and most of the rest lie partly outside. Objects' points are regrouped by (o
 cube is one contiguous range, and a cube is skipped when its bounding box, grown by MARGIN_M, lies wholly on the
 outside of one plane of the frustum: no point inside can then pass the kernel's in-frustum test (the margin is
 orders above float32 rounding). Skipped points are neither in the frustum nor hit, so every per-object count,
-min, max and median is unchanged; only float sums see another order (noise), and the occlusion tie-break uses
-the original order (`rank`).
+min, max and median is unchanged (occlusion is raycast per in-frustum point, whatever the order); only float
+sums see another order (noise).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class CulledCloud:
 
     points: np.ndarray  # (N + E, 3) float32
     owner: np.ndarray  # (N,) object position of each object point, non-decreasing
-    rank: np.ndarray  # (N,) position of each object point in the objects' concatenated original order
     counts: np.ndarray  # (O,) points per object
     starts: np.ndarray  # (C,) first point of each cube
     sizes: np.ndarray  # (C,) points in each cube
@@ -61,7 +60,6 @@ class CulledCloud:
         return cls(
             points=np.concatenate([points[rank], extra]),
             owner=owner[rank],
-            rank=rank,
             counts=counts,
             starts=starts,
             sizes=np.diff(np.r_[starts, len(key)]),

@@ -10,10 +10,12 @@ import numpy as np
 
 from pipeline.geometry.culling import CulledCloud
 from pipeline.geometry.device import Backend
+from pipeline.geometry.occlusion import SurfaceOwners
 from pipeline.geometry.projection import depth_test, normalised_uv, world_to_camera
 from pipeline.geometry.visibility import PointOwners, stack_visibility, summarise
 from schemas.facts import FrameFacts, Visibility
-from sources.scene import FrameRef, Scene
+from sources.images import jpeg_problem
+from sources.scene import FrameError, FrameRef, Scene
 
 
 def uniform_positions(n: int, keep: int) -> np.ndarray:
@@ -27,15 +29,36 @@ def count_skip(scene: Scene, reason: str) -> None:
     scene.skipped_frames[reason] = scene.skipped_frames.get(reason, 0) + 1
 
 
+def frame_problem(scene: Scene, ref: FrameRef) -> tuple[str | None, np.ndarray | None]:
+    """(skip reason, None) or (None, depth in metres): the colour image must be a whole JPEG of the colour
+    camera's size (decoded once here, before anything refers to it), the depth of the depth camera's size."""
+    try:
+        problem = jpeg_problem(
+            scene.store.color_jpeg(ref.index), (scene.color_camera.width, scene.color_camera.height)
+        )
+        if problem is not None:
+            return problem, None
+        depth = np.asarray(scene.store.depth(ref.index), dtype=np.float32)
+    except FrameError as exc:  # unreadable, outside the dataset root, short read
+        return exc.reason, None
+    if depth.shape != (scene.depth_camera.height, scene.depth_camera.width):
+        return "depth_size_mismatch", None
+    return None, depth
+
+
 def decoded_frames(scene: Scene, max_frames: int) -> Iterator[tuple[FrameRef, np.ndarray]]:
-    """Uniform subsample chosen BEFORE decoding; frames with an invalid pose or empty depth are counted and dropped."""
+    """Uniform subsample chosen BEFORE decoding; frames with an invalid pose, a broken colour image, a depth of
+    the wrong size or an empty depth are counted (`scene.skipped_frames`) and dropped."""
     for position in uniform_positions(len(scene.frames), max_frames):
         ref = scene.frames[position]
         pose = np.asarray(ref.pose, dtype=np.float64)
         if pose.shape != (4, 4) or not np.isfinite(pose).all():
             count_skip(scene, "invalid_pose")
             continue
-        depth = np.asarray(scene.store.depth(ref.index), dtype=np.float32)
+        problem, depth = frame_problem(scene, ref)
+        if problem is not None:
+            count_skip(scene, problem)
+            continue
         if not np.isfinite(
             depth
         ).all():  # the check is 10x cheaper than the copy that nan_to_num always makes
@@ -55,10 +78,16 @@ class Observations:
 
 
 def observe_frames(
-    scene: Scene, max_frames: int, backend: Backend, points: Any, cloud: CulledCloud
+    scene: Scene,
+    max_frames: int,
+    backend: Backend,
+    points: Any,
+    cloud: CulledCloud,
+    surface: SurfaceOwners | None = None,
 ) -> Observations:
     """Project the cloud (`points`: `cloud.points` as a backend array; objects' points, then the track points)
-    into every kept frame, skipping the cubes of object points outside the frame's frustum."""
+    into every kept frame, skipping the cubes of object points outside the frame's frustum. With `surface`,
+    each in-frustum object point is raycast for occlusion by another object (occlusion.py)."""
     n_tracks = len(cloud.points) - cloud.n_object_points
     frames, rows, track_uv, track_visible = [], [], [], []
     for ref, depth in decoded_frames(scene, max_frames):
@@ -68,14 +97,25 @@ def observe_frames(
             backend, backend.take(points, selected), world_to_cam, scene.depth_camera, depth
         )
         objects = slice(0, len(selected) - n_tracks)
+        owner = np.take(cloud.owner, selected[objects])
+        hidden = None
+        if surface is not None:  # a point the depth map sees is in plain sight: only the others are cast
+            inside = np.flatnonzero(projection.in_frustum[objects] & ~projection.hit[objects])
+            hidden = np.zeros(len(owner), dtype=bool)
+            hidden[inside] = surface.hidden_by_other(
+                ref.pose[:3, 3],
+                cloud.points[selected[inside]],
+                owner[inside],
+                projection.cam[inside, 2],
+            )
         rows.append(
             summarise(
-                PointOwners(np.take(cloud.owner, selected[objects]), cloud.counts),
+                PointOwners(owner, cloud.counts),
                 projection.hit[objects],
                 projection.in_frustum[objects],
                 projection.cam[objects],
                 scene.color_camera,
-                rank=np.take(cloud.rank, selected[objects]),
+                hidden=hidden,
             )
         )
         tracks = slice(objects.stop, None)

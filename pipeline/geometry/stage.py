@@ -11,11 +11,12 @@ from pipeline.geometry.distances import closest_distances
 from pipeline.geometry.floor import floor_height, free_space, room_footprint
 from pipeline.geometry.frames import observe_frames
 from pipeline.geometry.objects import scene_objects
+from pipeline.geometry.occlusion import SurfaceOwners, vertex_owners
 from pipeline.geometry.tracks import sample_track_points, view_overlap
 from pipeline.geometry.views import MeshRaycaster, virtual_views
 from pipeline.geometry.visibility import first_appearance
 from schemas.facts import SceneFacts, Tracks
-from sources.scene import Scene
+from sources.scene import Scene, SceneError
 
 
 def memory_estimate(n_vertices: int, n_faces: int, depth_pixels: int = 640 * 480) -> int:
@@ -30,23 +31,38 @@ def memory_estimate(n_vertices: int, n_faces: int, depth_pixels: int = 640 * 480
 RESOURCES = {"num_cpus": 1, "memory": memory_estimate(300_000, 600_000)}
 
 
+def check_object_count(scene: Scene, limit: int) -> None:
+    """Fail a pathological scene before any per-object or per-pair work (pairs grow with the square)."""
+    annotated = np.unique(scene.vertex_instance[scene.vertex_instance >= 0])
+    count = int(np.isin(annotated, [o.instance_id for o in scene.objects]).sum())
+    if count > limit:
+        raise SceneError(
+            f"{count} annotated objects own vertices, more than max_objects={limit} "
+            "(a broken aggregation? pairwise facts would take hours)"
+        )
+
+
 def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFacts:
     config = config or GeometryConfig()
+    check_object_count(scene, config.max_objects)
     backend = make_backend(config.device)
     objects = scene_objects(scene)
     track_points = sample_track_points(scene, config.track_points)
     cloud = CulledCloud.build([o.points for o in objects], track_points)
     points = backend.asarray(cloud.points)
+    raycaster = MeshRaycaster(scene.vertices, scene.faces, config.threads) if len(scene.faces) else None
+    surface = None
+    if raycaster is not None and objects:
+        surface = SurfaceOwners(raycaster, scene.faces, vertex_owners(scene, objects))
 
-    observed = observe_frames(scene, config.max_frames, backend, points, cloud)
+    observed = observe_frames(scene, config.max_frames, backend, points, cloud, surface)
 
     floor_z = floor_height(scene.vertices, scene.floor_vertex_mask)
     footprint = room_footprint(scene.vertices) if floor_z is not None else None
     grid = free_space(footprint, scene.vertices, floor_z, config.grid_cell) if footprint is not None else None
 
     views = {}
-    if observed.frames and config.virtual_view_frames > 0 and len(scene.faces) and objects:
-        raycaster = MeshRaycaster(scene.vertices, scene.faces, config.threads)
+    if observed.frames and config.virtual_view_frames > 0 and raycaster is not None and objects:
         width, height = config.virtual_view_size
         camera = scene.depth_camera.scaled_to(width, height)
         views = virtual_views(

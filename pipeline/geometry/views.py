@@ -63,12 +63,16 @@ class MeshRaycaster:
             o3c.Tensor(np.ascontiguousarray(faces, dtype=np.uint32)),
         )
 
+    def cast(self, rays: np.ndarray) -> dict:
+        """Open3D's hit record (t_hit, primitive_ids, primitive_uvs, ...) for (K, 6) float32 rays."""
+        return self.scene.cast_rays(
+            self.o3c.Tensor(np.ascontiguousarray(rays, np.float32)), nthreads=self.threads
+        )
+
     def depth(self, pose: np.ndarray, camera: Camera, pixels: np.ndarray | None = None) -> np.ndarray:
         """(H, W) float32 z-depth of the mesh seen from `pose`; 0 where a ray hits nothing. With `pixels`
         (row-major indices), only those are cast and every other pixel is 0."""
-        hits = self.scene.cast_rays(
-            self.o3c.Tensor(pinhole_rays(pose, camera, pixels)), nthreads=self.threads
-        )
+        hits = self.cast(pinhole_rays(pose, camera, pixels))
         t_hit = hits["t_hit"].numpy().reshape(-1)
         depth = np.zeros(camera.height * camera.width, dtype=np.float32)
         cast = slice(None) if pixels is None else pixels

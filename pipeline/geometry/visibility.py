@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.geometry.projection import DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL, normalised_uv
+from pipeline.geometry.projection import normalised_uv
 from schemas.facts import Visibility
 from sources.scene import Camera
 
@@ -47,34 +47,9 @@ class ObjectSummary:
     mean_uv: np.ndarray  # (O, 2) normalised
     depth: np.ndarray
     min_distance: np.ndarray
-    occluded_by_other: np.ndarray  # (O,) share of in-frustum points behind ANOTHER object's nearer point
-
-
-# The occlusion z-buffer is splatted on a coarse grid so that sparse foreground points still cover their
-# silhouette (a per-pixel buffer would let background points show through the gaps between them).
-OCCLUSION_GRID = (64, 48)
-
-
-def occluded_by_other(own: np.ndarray, uv: np.ndarray, z: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
-    """Per object: share of its in-frustum points (owners `own`, normalised image positions `uv`, depths `z`)
-    whose grid cell's nearest point belongs to another object and lies in front by more than the depth
-    tolerance. Self-occlusion (an object's own front faces hiding its back faces) does not count, which the
-    plain visible/in-frustum ratio cannot tell apart. Equal nearest depths: the lowest `rank` owns the cell."""
-    width, height = OCCLUSION_GRID
-    uv = np.clip(uv, 0.0, 1.0 - 1e-9)
-    cell = (uv[:, 1] * height).astype(np.int64) * width + (uv[:, 0] * width).astype(np.int64)
-    front_z = np.full(width * height, np.inf)
-    np.minimum.at(front_z, cell, z)  # unbuffered min per cell: no sort (numpy >= 1.25 makes this fast)
-    front = np.flatnonzero(z == front_z[cell])
-    if np.bincount(cell[front], minlength=1).max() > 1:  # equal nearest depths (rare): keep the lowest rank
-        first_rank = np.full(width * height, np.iinfo(np.int64).max)
-        np.minimum.at(first_rank, cell[front], rank[front])
-        front = front[rank[front] == first_rank[cell[front]]]  # one point per occupied cell
-    front_owner = np.full(width * height, -1, dtype=np.int64)
-    front_owner[cell[front]] = own[front]
-    tolerance = np.maximum(DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL * z)
-    hidden = (front_owner[cell] != own) & (front_z[cell] < z - tolerance)
-    return np.bincount(own[hidden], minlength=n) / np.maximum(np.bincount(own, minlength=n), 1)
+    occluded_by_other: (
+        np.ndarray | None
+    )  # (O,) share of in-frustum points hidden by ANOTHER object (occlusion.py)
 
 
 def visible_rule(hits: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -98,13 +73,13 @@ def summarise(
     cam: np.ndarray,
     image: Camera,
     full: bool = True,
-    rank: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
 ) -> ObjectSummary:
     """Reduce per-point results (`cam`: camera coordinates; `hit` implies `in_frustum`, as `depth_test` gives)
     per object; image positions normalised to `image`. `owners.owner` may cover a subset of the objects' points
-    (culled: the rest neither in frustum nor hit) while `owners.counts` counts all of them; `rank` orders the
-    points as the objects' original concatenation does (default: as given). `full=False` (virtual views)
-    computes only the visibility, fractions and mean position."""
+    (culled: the rest neither in frustum nor hit) while `owners.counts` counts all of them. `hidden`: per point,
+    hidden by another object (read where in frustum); None leaves `occluded_by_other` uncomputed. `full=False`
+    (virtual views) computes only the visibility, fractions and mean position."""
     n = owners.n_objects
     safe_counts = np.maximum(owners.counts, 1)
     inside = np.flatnonzero(in_frustum)
@@ -119,16 +94,14 @@ def summarise(
         mean_uv=np.full((n, 2), np.nan),
         depth=np.full(n, np.nan),
         min_distance=np.full(n, np.nan),
-        occluded_by_other=np.zeros(n),
+        occluded_by_other=None,
     )
-    cam_in = np.take(cam, inside if full else inside[hit_in], axis=0).astype(np.float64)
-    uv_in = normalised_uv(cam_in, image)  # once per point, shared by the occlusion grid and the hit stats
-    if full:
-        rank_in = inside if rank is None else rank[inside]
-        summary.occluded_by_other = occluded_by_other(own_in, uv_in, cam_in[:, 2], rank_in, n)
-        cam_hit, uv_hit = np.compress(hit_in, cam_in, axis=0), np.compress(hit_in, uv_in, axis=0)
-    else:
-        cam_hit, uv_hit = cam_in, uv_in
+    if hidden is not None:
+        hidden_in = np.take(hidden, inside)
+        in_view = np.maximum(np.bincount(own_in, minlength=n), 1)
+        summary.occluded_by_other = np.bincount(own_in[hidden_in], minlength=n) / in_view
+    cam_hit = np.take(cam, inside[hit_in], axis=0).astype(np.float64)
+    uv_hit = normalised_uv(cam_hit, image)
     if len(cam_hit) == 0:
         return summary
     owner = own_in[hit_in]
@@ -160,6 +133,9 @@ def stack_visibility(rows: list[ObjectSummary], n_objects: int) -> Visibility:
         return np.stack([getattr(r, name) for r in rows]).astype(dtype)
 
     mean_uv = stack("mean_uv", (2,))
+    occluded = None
+    if all(r.occluded_by_other is not None for r in rows):  # no frame at all: an empty (0, O) array
+        occluded = stack("occluded_by_other", ())
     return Visibility(
         visible=stack("visible", (), bool),
         visible_fraction=stack("visible_fraction", ()),
@@ -168,7 +144,7 @@ def stack_visibility(rows: list[ObjectSummary], n_objects: int) -> Visibility:
         center_x=mean_uv[..., 0].copy(),
         depth=stack("depth", ()),
         min_distance=stack("min_distance", ()),
-        occluded_by_other=stack("occluded_by_other", ()),
+        occluded_by_other=occluded,
     )
 
 

@@ -16,7 +16,7 @@ from .mesh import build_mesh
 from .render import demo_camera
 from .rooms import make_room
 from .scene_writer import random_alignment, write_scene
-from .stream import RGBD_LAYOUTS
+from .stream import RGBD_LAYOUTS, Resized
 from .trajectory import camera_walk
 
 __all__ = ["RGBD_LAYOUTS", "make_demo", "demo_scene_id"]
@@ -37,6 +37,8 @@ def make_demo(
     progress: Callable[[str], None] | None = None,
     rgbd: str = "export",
     ids: list[str] | None = None,
+    resized_color: tuple[int, int] | None = None,
+    stale_intrinsics: bool = False,
 ) -> list[str]:
     """Write `scenes` demo scenes under `root` (scannetv2-labels.combined.tsv + scans/<id>/...); returns their ids.
 
@@ -45,6 +47,9 @@ def make_demo(
     folders), "sens" (only `<scene>.sens`, whose frame positions are the same source indices) or "both".
     `ids` names the scenes (room i is the same room under any name; default scene9000_00, scene9001_00, ...),
     e.g. official ScanNet ids to test split and benchmark handling.
+    `resized_color` (width, height): colour JPEGs resized to it after rendering at `color_size`, while the
+    `.txt`/.sens headers keep `color_size` and `intrinsic_color` is rewritten for the new size (with
+    `stale_intrinsics`, not even that): the trait of real resized exports.
     """
     if rgbd not in RGBD_LAYOUTS:
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
@@ -54,6 +59,7 @@ def make_demo(
     root.mkdir(parents=True, exist_ok=True)
     write_label_tsv(root / "scannetv2-labels.combined.tsv")
     depth_cam, color_cam = demo_camera(*depth_size), demo_camera(*color_size)
+    resized = None if resized_color is None else Resized(tuple(resized_color), stale_intrinsics)
     names = list(ids) if ids is not None else [demo_scene_id(i) for i in range(scenes)]
     for i, scene_id in enumerate(names):
         if progress is not None:
@@ -73,5 +79,6 @@ def make_demo(
             color_cam,
             progress,
             rgbd,
+            resized,
         )
     return names

@@ -20,7 +20,7 @@ from .files import write_aggregation, write_json, write_meta_txt, write_ply, wri
 from .labels import label_row
 from .mesh import SceneMesh
 from .rooms import Room
-from .stream import FRAME_STEP, RGBD_LAYOUTS, write_stream
+from .stream import FRAME_STEP, RGBD_LAYOUTS, Resized, write_stream
 
 
 def random_alignment(rng: np.random.Generator) -> np.ndarray:
@@ -48,8 +48,10 @@ def write_scene(
     color_cam: Camera,
     progress: Callable[[str], None] | None = None,
     rgbd: str = "export",
+    resized: Resized | None = None,
 ) -> None:
-    """`rgbd`: "export" (color/ depth/ pose/ intrinsic/), "sens" (`<scene>.sens` only) or "both"."""
+    """`rgbd`: "export" (color/ depth/ pose/ intrinsic/), "sens" (`<scene>.sens` only) or "both"; `resized`:
+    colour frames resized after writing, the headers keeping `color_cam`'s size."""
     if rgbd not in RGBD_LAYOUTS:  # before any file is written
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
     scene_dir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,7 @@ def write_scene(
         if progress is not None:
             progress(f"{scene_id}: {message}")
 
-    write_stream(scene_dir, scene_id, mesh, poses, unalign, depth_cam, color_cam, report, rgbd)
+    write_stream(scene_dir, scene_id, mesh, poses, unalign, depth_cam, color_cam, report, rgbd, resized)
 
 
 def _write_annotation(scene_dir: Path, scene_id: str, mesh: SceneMesh, unalign: np.ndarray) -> dict[int, int]:

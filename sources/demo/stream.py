@@ -31,6 +31,19 @@ JPEG_QUALITY = 90
 RGBD_LAYOUTS = ("export", "sens", "both")
 
 
+@dataclass(frozen=True)
+class Resized:
+    """The trait of real resized exports (e.g. the 640x480 2D releases): colour frames resized after writing
+    while the `.txt` (and `.sens`) header keeps the original size. `intrinsic_color` is rewritten for the new
+    size, or with `stale_intrinsics` keeps the original values too."""
+
+    size: tuple[int, int]  # (width, height) of the JPEGs on disk
+    stale_intrinsics: bool = False
+
+    def intrinsics_of(self, color_cam: Camera) -> Camera:
+        return color_cam if self.stale_intrinsics else color_cam.scaled_to(*self.size)
+
+
 @dataclass
 class RenderedFrame:
     index: int  # source frame index (k * FRAME_STEP)
@@ -58,19 +71,22 @@ def write_stream(
     color_cam: Camera,
     progress: Callable[[str], None],
     rgbd: str = "export",
+    resized: Resized | None = None,
 ) -> None:
-    """Render each frame once and write it to the layouts `rgbd` names; one frame in memory at a time."""
+    """Render each frame once and write it to the layouts `rgbd` names; one frame in memory at a time.
+    `resized`: colour JPEGs resized after rendering while the headers keep `color_cam` (see `Resized`)."""
     if rgbd not in RGBD_LAYOUTS:
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
-    frames = _rendered(mesh, poses, unalign, depth_cam, color_cam, progress)
+    frames = _rendered(mesh, poses, unalign, depth_cam, color_cam, progress, resized)
+    intrinsic_cam = color_cam if resized is None else resized.intrinsics_of(color_cam)
     if rgbd in ("export", "both"):
-        frames = _exported(scene_dir, frames, depth_cam, color_cam)
+        frames = _exported(scene_dir, frames, depth_cam, intrinsic_cam)
     if rgbd == "export":
         for _ in frames:
             pass
         return
     header = SensHeader(
-        intrinsic_color=as_written(matrix4(color_cam)),
+        intrinsic_color=as_written(matrix4(intrinsic_cam)),
         intrinsic_depth=as_written(matrix4(depth_cam)),
         color_size=(color_cam.width, color_cam.height),
         depth_size=(depth_cam.width, depth_cam.height),
@@ -86,12 +102,15 @@ def _rendered(
     depth_cam: Camera,
     color_cam: Camera,
     progress: Callable[[str], None],
+    resized: Resized | None = None,
 ) -> Iterator[RenderedFrame]:
     renderer = Renderer(mesh)
     report_every = max(1, len(poses) // 4)
     for k, pose in enumerate(poses):
         depth = renderer.depth_mm(depth_cam, pose)
         color = renderer.color_bgr(color_cam, pose)
+        if resized is not None:
+            color = cv2.resize(color, resized.size, interpolation=cv2.INTER_AREA)
         jpeg = cv2.imencode(".jpg", color, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].tobytes()
         yield RenderedFrame(k * FRAME_STEP, unalign @ pose, depth, jpeg)
         if (k + 1) % report_every == 0 or k + 1 == len(poses):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sources.paths import Boundary
 from sources.scannet import meta as meta_txt
 from sources.scannet.labels import LabelMap, load_label_map
 from sources.scannet.mesh import load_json, read_mesh, read_vertex_labels, seg_indices, vertex_instances
@@ -112,15 +113,25 @@ def _annotation_files(scene_dir: Path, scene_id: str) -> tuple[Path, Path]:
     return segs, aggregation
 
 
+def _check_inside(boundary: Boundary, *paths: Path) -> None:
+    for path in paths:
+        problem = boundary.problem(path) if path.exists() or path.is_symlink() else None
+        if problem is not None:
+            raise SceneError(problem)
+
+
 def read_scene(root: Path, scene_id: str, options: ReaderOptions, label_map: LabelMap | None = None) -> Scene:
     root = Path(root)
     scene_dir = _scene_dir(root, scene_id)
+    boundary = Boundary.of(root, scene_dir)
     segs_path, aggregation_path = _annotation_files(scene_dir, scene_id)
     mesh_path = scene_dir / f"{scene_id}_vh_clean_2.ply"
     if not mesh_path.is_file():
         raise SceneError(f"missing mesh {mesh_path.name}")
-    labels = label_map if label_map is not None else _label_map(root, options)
     txt = scene_dir / f"{scene_id}.txt"
+    labels_ply = scene_dir / f"{scene_id}_vh_clean_2.labels.ply"
+    _check_inside(boundary, segs_path, aggregation_path, mesh_path, txt, labels_ply)
+    labels = label_map if label_map is not None else _label_map(root, options)
     meta = meta_txt.parse_meta(txt) if txt.is_file() else {}
     align = meta_txt.axis_alignment(meta)
 
@@ -143,7 +154,6 @@ def read_scene(root: Path, scene_id: str, options: ReaderOptions, label_map: Lab
         warnings.append(f"dropped objects owning no vertex: {instances.empty_objects}")
 
     floor = _floor_mask(instances.vertex_instance, objects)
-    labels_ply = scene_dir / f"{scene_id}_vh_clean_2.labels.ply"
     if labels_ply.is_file():
         problem = None
         try:
@@ -156,8 +166,11 @@ def read_scene(root: Path, scene_id: str, options: ReaderOptions, label_map: Lab
             warnings.append(f"{labels_ply.name} ignored: {problem or 'no label per mesh vertex'}")
 
     stream = read_frames(
-        scene_dir, scene_id, meta, align, options.frame_step, options.max_frames, options.use_sens
+        scene_dir, scene_id, meta, align, options.frame_step, options.max_frames, options.use_sens, boundary
     )
+    for note in stream.notes:
+        warnings.append(note)
+        log.warning("%s: %s", scene_id, note)
     vertices = mesh.vertices @ align[:3, :3].T + align[:3, 3]
     return Scene(
         source="scannet", scene_id=scene_id,
@@ -191,9 +204,11 @@ def _floor_mask(vertex_instance: np.ndarray, objects: list[ObjectAnnotation]) ->
 def read_scene_frames(root: Path, scene_id: str, options: ReaderOptions) -> SceneFrames:
     """Only the RGB-D stream (aligned when the .txt says how): works on unannotated scans_test scenes too."""
     scene_dir = _scene_dir(Path(root), scene_id)
+    boundary = Boundary.of(root, scene_dir)
     txt = scene_dir / f"{scene_id}.txt"
+    _check_inside(boundary, txt)
     meta = meta_txt.parse_meta(txt) if txt.is_file() else {}
     align = meta_txt.axis_alignment(meta)
     return read_frames(
-        scene_dir, scene_id, meta, align, options.frame_step, options.max_frames, options.use_sens
+        scene_dir, scene_id, meta, align, options.frame_step, options.max_frames, options.use_sens, boundary
     )

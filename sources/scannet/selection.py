@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sources.paths import OUTSIDE, Boundary
 from sources.scannet.cameras import read_matrix
 from sources.scannet.sens import SensIndex
 from sources.scene import FrameRef
@@ -62,7 +63,7 @@ def _numeric_stems(folder: Path, suffix: str) -> set[int]:
 
 
 def export_frames(
-    scene_dir: Path, align: np.ndarray, step: int, max_frames: int | None
+    scene_dir: Path, align: np.ndarray, step: int, max_frames: int | None, boundary: Boundary | None = None
 ) -> tuple[list[FrameRef], dict[str, int]]:
     poses_on_disk = _numeric_stems(scene_dir / "pose", ".txt")
     depths = _numeric_stems(scene_dir / "depth", ".png")
@@ -77,7 +78,10 @@ def export_frames(
             return "missing_depth"
         if index not in colors:
             return "missing_color"
-        pose = read_matrix(scene_dir / "pose" / f"{index}.txt")
+        path = scene_dir / "pose" / f"{index}.txt"
+        if boundary is not None and not boundary.contains(path):
+            return OUTSIDE
+        pose = read_matrix(path)
         reason = pose_problem(pose)
         if reason is None:
             poses[index] = pose

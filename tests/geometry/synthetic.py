@@ -11,8 +11,10 @@ Depth is raycast on demand by `RenderedStore` with its own ray code (independent
 
 from __future__ import annotations
 
+import functools
 import math
 
+import cv2
 import numpy as np
 import open3d as o3d
 import open3d.core as o3c
@@ -118,7 +120,13 @@ class RenderedStore:
         return np.where(np.isfinite(t_hit), t_hit, 0).astype(np.float32)
 
     def color_jpeg(self, index: int) -> bytes:
-        return b""
+        return blank_jpeg(COLOR_CAMERA.width, COLOR_CAMERA.height)
+
+
+@functools.lru_cache(maxsize=4)
+def blank_jpeg(width: int, height: int) -> bytes:
+    """A whole JPEG of the colour camera's size (the geometry stage checks every kept frame's colour image)."""
+    return cv2.imencode(".jpg", np.full((height, width, 3), 128, np.uint8))[1].tobytes()
 
 
 DEFAULT_POSES = [

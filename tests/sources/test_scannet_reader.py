@@ -14,7 +14,7 @@ import pytest
 
 from sources.scannet import ReaderOptions, list_scenes, read_scene
 from sources.scannet.sens import SensFrame, SensHeader, write_sens
-from sources.scene import SceneError
+from sources.scene import FrameError, SceneError
 
 SCENE = "scene0001_00"
 # axisAlignment: 90 degrees about z, then shift (1, 2, 0): (x, y, z) -> (1 - y, 2 + x, z)
@@ -229,11 +229,12 @@ def test_poses_of_frames_not_selected_are_never_read_and_depth_is_never_decoded(
     built = build_scene(tmp_path, n_frames=6)
     for i in (1, 3, 5):  # frames that frame_step=2 drops: garbage would be counted if they were read
         (built.scene_dir / "pose" / f"{i}.txt").write_text("garbage")
-    for i in range(6):  # undecodable depth everywhere: the reader must not look inside
-        (built.scene_dir / "depth" / f"{i}.png").write_bytes(b"not a png")
+    for i in range(6):  # a PNG head (the size the camera is decided by), then garbage: never decoded here
+        path = built.scene_dir / "depth" / f"{i}.png"
+        path.write_bytes(path.read_bytes()[:33] + b"not the rest of a png")
     scene = read_scene(tmp_path, SCENE, ReaderOptions(frame_step=2))
     assert [f.index for f in scene.frames] == [0, 2, 4] and scene.skipped_frames == {}
-    with pytest.raises(OSError):
+    with pytest.raises(FrameError, match="depth_unreadable"):
         scene.store.depth(0)  # decoding happens only on demand (the geometry stage)
 
 
