@@ -19,11 +19,25 @@ from .scene_writer import random_alignment, write_scene
 from .stream import RGBD_LAYOUTS
 from .trajectory import camera_walk
 
-__all__ = ["RGBD_LAYOUTS", "make_demo", "demo_scene_id"]
+__all__ = ["LAYOUTS", "RGBD_LAYOUTS", "make_demo", "demo_scene_id", "demo_scene_ids"]
+
+LAYOUTS = ("scannet", "scannetpp", "arkitscenes")  # the same rooms written as each dataset stores them
 
 
-def demo_scene_id(index: int) -> str:
+def demo_scene_id(index: int, layout: str = "scannet") -> str:
+    if layout == "scannetpp":
+        from .scannetpp_writer import scannetpp_scene_id
+
+        return scannetpp_scene_id(index)
+    if layout == "arkitscenes":
+        from .arkit_writer import arkit_video_id
+
+        return arkit_video_id(index)
     return f"scene{9000 + index:04d}_00"
+
+
+def demo_scene_ids(scenes: int, layout: str = "scannet") -> list[str]:
+    return [demo_scene_id(i, layout) for i in range(scenes)]
 
 
 def make_demo(
@@ -36,6 +50,7 @@ def make_demo(
     color_size: tuple[int, int] = (640, 480),
     progress: Callable[[str], None] | None = None,
     rgbd: str = "export",
+    layout: str = "scannet",
 ) -> list[str]:
     """Write `scenes` demo scenes under `root` (scannetv2-labels.combined.tsv + scans/<id>/...); returns their ids.
 
@@ -43,6 +58,10 @@ def make_demo(
     `vertices` vertices. `rgbd` says how the RGB-D stream is stored: "export" (color/ depth/ pose/ intrinsic/
     folders), "sens" (only `<scene>.sens`, whose frame positions are the same source indices) or "both".
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout != "scannet":
+        return _make_other_layout(Path(root), layout, scenes, seed, frames, vertices, color_size, progress)
     if rgbd not in RGBD_LAYOUTS:
         raise ValueError(f"rgbd must be one of {', '.join(RGBD_LAYOUTS)}, got {rgbd!r}")
     root = Path(root)
@@ -71,4 +90,52 @@ def make_demo(
             rgbd,
         )
         ids.append(scene_id)
+    return ids
+
+
+def _make_other_layout(
+    root: Path,
+    layout: str,
+    scenes: int,
+    seed: int,
+    frames: int,
+    vertices: int,
+    color_size: tuple[int, int],
+    progress: Callable[[str], None] | None,
+) -> list[str]:
+    """The same rooms, meshes and camera walks as the ScanNet layout (same seeds), in the aligned frame."""
+    ids, sky_rows = [], []
+    for i in range(scenes):
+        scene_id = demo_scene_id(i, layout)
+        if progress is not None:
+            progress(f"{scene_id}: building room")
+        room = make_room(np.random.default_rng([seed, i, 0]), i)
+        mesh = build_mesh(room, vertices, np.random.default_rng([seed, i, 1]))
+        poses = camera_walk(room, frames, np.random.default_rng([seed, i, 2]))
+
+        def report(message: str, scene_id: str = scene_id) -> None:
+            if progress is not None:
+                progress(f"{scene_id}: {message}")
+
+        if layout == "scannetpp":
+            from .scannetpp_writer import write_scannetpp_scene
+
+            write_scannetpp_scene(
+                root / "data" / scene_id, scene_id, room, mesh, poses, demo_camera(*color_size), report
+            )
+        else:
+            from .arkit_writer import sky_of, write_arkit_scene
+
+            write_arkit_scene(
+                root / "3dod" / "Training" / scene_id, scene_id, sky_of(i), room, mesh, poses, report
+            )
+            sky_rows.append((scene_id, sky_of(i)))
+        ids.append(scene_id)
+    if layout == "scannetpp":
+        (root / "splits").mkdir(parents=True, exist_ok=True)
+        (root / "splits" / "nvs_sem_train.txt").write_text("".join(f"{s}\n" for s in ids))
+    else:
+        from .arkit_writer import write_metadata
+
+        write_metadata(root / "3dod" / "metadata.csv", sky_rows)
     return ids
