@@ -121,8 +121,15 @@ def make_demo_cmd(
     rgbd: Annotated[
         str, typer.Option(help="RGB-D stream as export folders, a .sens file, or both")
     ] = "export",
+    layout: Annotated[
+        str, typer.Option(help="dataset layout: scannet, scannetpp or arkitscenes (the same rooms in each)")
+    ] = "scannet",
 ) -> None:
-    """Write procedurally generated indoor rooms in exact ScanNet v2 layout (the demo data and test fixtures)."""
+    """Write procedurally generated indoor rooms in a dataset's exact layout (the demo data and test fixtures).
+
+    scannet: ScanNet v2 (--rgbd export/sens/both); scannetpp: data/<id>/scans + iphone (rgb.mkv, depth.bin;
+    --color-size applies, depth is 256x192); arkitscenes: 3dod/Training/<video> (256x192 frames, stored rotated).
+    """
     from sources.demo import make_demo
 
     ids = make_demo(
@@ -134,6 +141,7 @@ def make_demo_cmd(
         depth_size=_size(depth_size),
         color_size=_size(color_size),
         rgbd=rgbd,
+        layout=layout,
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(f"wrote {len(ids)} demo scenes to {root}", err=True)
