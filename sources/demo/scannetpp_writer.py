@@ -4,6 +4,8 @@ with `obb`) and `data/<id>/iphone/` (a 60 fps `rgb.mkv`, lz4 `depth.bin`, `pose_
 Demo frame k is iPhone frame k * FRAME_STEP (0.5 s apart, as in the ScanNet layout). The video and depth.bin hold
 every slot of the 60 fps stream: between two rendered frames the video repeats the last image and depth.bin holds
 empty (all-zero) frames; the pose file lists the rendered frames only (a real one lists every frame).
+FFmpeg's Matroska muxer stamps random UIDs into `rgb.mkv`: its decoded frames are identical for a seed, its
+bytes are not (every other file is).
 """
 
 from __future__ import annotations
