@@ -11,17 +11,22 @@ from tests.pipeline.test_cli import run
 
 
 @pytest.mark.slow
-def test_make_demo_writes_each_layout_and_generate_reads_it(tmp_path: Path) -> None:
-    for layout, marker in (
-        ("scannetpp", "data/de00000000/iphone/rgb.mkv"),
-        ("arkitscenes", "3dod/metadata.csv"),
-    ):
-        root = tmp_path / layout
-        result = run(
-            "make-demo", str(root), "--scenes", "1", "--frames", "3", "--vertices", "4000", "--layout", layout
-        )
-        assert result.returncode == 0, result.stderr
-        assert (root / marker).is_file()
+def test_make_demo_writes_a_layout_and_generate_reads_it(tmp_path: Path) -> None:
+    root = tmp_path / "arkitscenes"  # one layout: the CLI option is a thin pass-through to make_demo(layout=)
+    result = run(
+        "make-demo",
+        str(root),
+        "--scenes",
+        "1",
+        "--frames",
+        "3",
+        "--vertices",
+        "4000",
+        "--layout",
+        "arkitscenes",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (root / "3dod" / "metadata.csv").is_file()
     scene = "99000000"
     result = run(
         "generate", "metric_measurement", "--source", "arkitscenes", "--root", str(tmp_path / "arkitscenes"),
