@@ -134,13 +134,16 @@ class DepthReader:
             return decode_frame(payload, self.index.path.name)
         if self._stream is None or k < self._next:
             self._stream, self._next, self._buffer = _inflate(self.index.path), 0, b""
+        pending = bytearray(self._buffer)
         while True:
-            while len(self._buffer) < FLOAT_FRAME:
-                self._buffer += next(self._stream)
-            frame, self._buffer = self._buffer[:FLOAT_FRAME], self._buffer[FLOAT_FRAME:]
+            while len(pending) < FLOAT_FRAME:
+                pending += next(self._stream)
             self._next += 1
             if self._next - 1 == k:
-                return np.frombuffer(frame, dtype="<f4").reshape(HEIGHT, WIDTH).copy()
+                frame = np.frombuffer(bytes(pending[:FLOAT_FRAME]), dtype="<f4").reshape(HEIGHT, WIDTH).copy()
+                self._buffer = bytes(pending[FLOAT_FRAME:])
+                return frame
+            del pending[:FLOAT_FRAME]  # frames passed over are dropped without a copy of the rest
 
 
 def encode_lz4_frames(frames_mm: list[np.ndarray]) -> bytes:
