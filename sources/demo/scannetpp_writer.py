@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from sources.scannetpp.depth import HEIGHT, WIDTH, encode_lz4_frames
+from sources.scannetpp.stream import depth_camera_for
 from sources.scene import Camera
 
 from .boxes import obb_json
@@ -80,7 +81,7 @@ def write_scannetpp_scene(
 def _write_iphone(
     iphone: Path, mesh: SceneMesh, poses: list[np.ndarray], color_cam: Camera, progress: Callable[[str], None]
 ) -> None:
-    depth_cam = color_cam.scaled_to(WIDTH, HEIGHT)
+    depth_cam = depth_camera_for(color_cam)
     renderer = Renderer(mesh)
     video = cv2.VideoWriter(
         str(iphone / "rgb.mkv"),

@@ -2,7 +2,7 @@
 `depth/frame_%06d.png`, colour from `rgb/frame_%06d.jpg` or `rgb.mkv`.
 
 `aligned_pose` is camera-to-world in the aligned (mesh) frame with OpenCV axes, so it is used as it is. The
-intrinsic matrix is the RGB camera's; the depth camera is the same field of view at 256 x 192.
+intrinsic matrix is the RGB camera's; the depth camera is it scaled by the resolution ratio to 256 x 192.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ from sources.scannetpp.video import VideoFrames, jpg_path, probe_video
 from sources.scene import Camera, FrameRef, SceneError
 
 STREAM_FPS = 60.0
+
+
+def depth_camera_for(color: Camera, width: int = WIDTH, height: int = HEIGHT) -> Camera:
+    """The depth camera: the RGB intrinsics times the resolution ratio (256/1920), as the toolkit's readers
+    scale them (no half-pixel shift: ARKit scales its intrinsics this way for the LiDAR depth map)."""
+    sx, sy = width / color.width, height / color.height
+    return Camera(color.fx * sx, color.fy * sy, color.cx * sx, color.cy * sy, width, height)
 
 
 class IphoneFrameStore:
@@ -155,6 +162,6 @@ def read_stream(iphone: Path, step: int, max_frames: int | None) -> IphoneStream
     depth_size = (WIDTH, HEIGHT)
     if depth_reader is None:
         depth_size = image_file_size(iphone / "depth" / f"frame_{chosen[0]:06d}.png") or depth_size
-    depth_camera = color_camera.scaled_to(*depth_size)
+    depth_camera = depth_camera_for(color_camera, *depth_size)
     store = IphoneFrameStore(iphone, depth_reader, video)
     return IphoneStream(frames, store, depth_camera, color_camera, skipped, warnings)
