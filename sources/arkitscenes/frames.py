@@ -124,10 +124,20 @@ def read_lowres(
         stems[index] = stem
         frames.append(FrameRef(index=index, timestamp=t - start, pose=upright_pose(pose, turns)))
 
+    pincam_dir = frames_dir / "lowres_wide_intrinsics"
+    intrinsics = np.array(
+        [read_pincam(pincam_dir / f"{usable[p][3]}.pincam") for p in chosen], dtype=np.float64
+    )
     warnings = []
-    first = read_pincam(frames_dir / "lowres_wide_intrinsics" / f"{usable[chosen[0]][3]}.pincam")
-    w, h, fx, fy, cx, cy = first
-    stored = make_camera(np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]]), (w, h), "lowres_wide")
+    if np.any(intrinsics[:, :2] != intrinsics[0, :2]):
+        raise SceneError("lowres_wide frames change size within the video")
+    spread = float(np.abs(intrinsics[:, 2:] - intrinsics[0, 2:]).max() / intrinsics[0, 2])
+    if spread > 0.01:
+        warnings.append(
+            f"lowres_wide intrinsics vary by {spread:.1%} of fx over the frames; the first is used"
+        )
+    w, h, fx, fy, cx, cy = intrinsics[0]
+    stored = make_camera(np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]]), (int(w), int(h)), "lowres_wide")
     return LowresStream(
         frames, LowresFrameStore(frames_dir, stems, turns), upright_camera(stored, turns), skipped, warnings
     )

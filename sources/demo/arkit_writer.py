@@ -48,9 +48,8 @@ def sky_of(index: int) -> str:
     return SKY_CYCLE[index % len(SKY_CYCLE)]
 
 
-def stored_camera_for(sky: str) -> Camera:
-    """The phone's low-res camera as stored (256 x 192 landscape), of the demo's field of view when upright."""
-    del sky
+def stored_camera() -> Camera:
+    """The phone's low-res camera as stored (256 x 192 landscape, the demo's field of view across it)."""
     return demo_camera(WIDTH, HEIGHT)
 
 
@@ -108,7 +107,7 @@ def _write_frames(
 ) -> None:
     for sub in ("lowres_wide", "lowres_depth", "lowres_wide_intrinsics"):
         (frames_dir / sub).mkdir(parents=True, exist_ok=True)
-    stored = stored_camera_for("")
+    stored = stored_camera()
     upright = upright_camera(stored, turns)
     pincam = f"{stored.width} {stored.height} {stored.fx} {stored.fy} {stored.cx} {stored.cy}\n"
     renderer = Renderer(mesh)
