@@ -52,10 +52,21 @@ shards: demo
 	$(BIN)/sicorpus build --source scannet --root $(DEMO_DIR) --out $(OUT) --workers $(WORKERS) --seed $(SEED) --split $(SPLIT)
 	$(BIN)/sicorpus stats $(OUT)
 else
+# The dataset root of each source, and where it comes from (printed when the root is not set).
+ROOT_VAR_scannet := SCANNET_ROOT
+ROOT_VAR_scannetpp := SCANNETPP_ROOT
+ROOT_VAR_arkitscenes := ARKITSCENES_ROOT
+HELP_scannet := the folder holding scans/ and scannetv2-labels.combined.tsv; ScanNet v2 comes from http://www.scan-net.org/ after accepting its terms of use
+HELP_scannetpp := the folder holding data/<scene_id>/ and splits/; ScanNet++ comes from https://kaldir.vc.in.tum.de/scannetpp/ after accepting its terms of use
+HELP_arkitscenes := the folder holding 3dod/Training, 3dod/Validation and 3dod/metadata.csv; ARKitScenes 3DOD comes from github.com/apple/ARKitScenes (download_data.py 3dod)
+ROOT_VAR := $(ROOT_VAR_$(SOURCE))
+DATA_ROOT := $($(ROOT_VAR))
 shards: venv
-	@if [ -z "$(SCANNET_ROOT)" ]; then \
-	  echo "error: set SCANNET_ROOT=/path/to/scannet (the folder holding scans/ and scannetv2-labels.combined.tsv); ScanNet v2 comes from http://www.scan-net.org/ after accepting its terms of use" >&2; exit 2; fi
-	$(BIN)/sicorpus build --source $(SOURCE) --root $(SCANNET_ROOT) --out $(OUT) --workers $(WORKERS) --seed $(SEED) --split $(SPLIT) $(if $(LABELS),--labels $(LABELS),)
+	@if [ -z "$(ROOT_VAR)" ]; then \
+	  echo "error: unknown SOURCE=$(SOURCE) (one of: demo scannet scannetpp arkitscenes)" >&2; exit 2; fi
+	@if [ -z "$(DATA_ROOT)" ]; then \
+	  echo "error: set $(ROOT_VAR)=/path/to/$(SOURCE) ($(HELP_$(SOURCE)))" >&2; exit 2; fi
+	$(BIN)/sicorpus build --source $(SOURCE) --root $(DATA_ROOT) --out $(OUT) --workers $(WORKERS) --seed $(SEED) --split $(SPLIT) $(if $(LABELS),--labels $(LABELS),)
 	$(BIN)/sicorpus stats $(OUT)
 endif
 

@@ -128,9 +128,7 @@ def _to_sample(
     question = frame.render(question, options, answer_type)  # pre-prompt, options, post-prompt
     frames = [facts.frames[i] for i in d.frames]
     fact_values: dict[str, Any] = {
-        "objects": [
-            {"instance_id": facts.objects[i].instance_id, "label": facts.objects[i].label} for i in d.objects
-        ],
+        "objects": [_fact_object(facts.objects[i]) for i in d.objects],
         "frames": [f.index for f in frames],
     }
     if d.value is not None:
@@ -156,6 +154,14 @@ def _to_sample(
             "taxonomy_version": TAXONOMY_VERSION,
         },
     }
+
+
+def _fact_object(o: Any) -> dict[str, Any]:
+    """An object as samples name it; the source's own key (ARKitScenes `uid`) beside the id when it has one."""
+    named: dict[str, Any] = {"instance_id": o.instance_id, "label": o.label}
+    if o.uid:
+        named["uid"] = o.uid
+    return named
 
 
 def _plain(value: Any) -> Any:

@@ -72,7 +72,7 @@ def plan_scenes(cfg: BuildConfig) -> tuple[list[str], list[dict[str, Any]]]:
     if cfg.limit:
         scenes = scenes[: cfg.limit]
     if not scenes:
-        raise UserError(f"no scenes found under {cfg.root}/scans. {source.hint}")
+        raise UserError(f"no {cfg.source} scenes found under {cfg.root}. {source.hint}")
     return scenes, excluded
 
 

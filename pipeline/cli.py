@@ -182,8 +182,15 @@ def make_demo_cmd(
     stale_intrinsics: Annotated[
         bool, typer.Option(help="with --resized-color: intrinsic_color.txt keeps --color-size's values too")
     ] = False,
+    layout: Annotated[
+        str, typer.Option(help="dataset layout: scannet, scannetpp or arkitscenes (the same rooms in each)")
+    ] = "scannet",
 ) -> None:
-    """Write procedurally generated indoor rooms in exact ScanNet v2 layout (the demo data and test fixtures)."""
+    """Write procedurally generated indoor rooms in a dataset's exact layout (the demo data and test fixtures).
+
+    scannet: ScanNet v2 (--rgbd export/sens/both); scannetpp: data/<id>/scans + iphone (rgb.mkv, depth.bin;
+    --color-size applies, depth is 256x192); arkitscenes: 3dod/Training/<video> (256x192 frames, stored rotated).
+    """
     from sources.demo import RGBD_LAYOUTS, make_demo
 
     if rgbd not in RGBD_LAYOUTS:
@@ -206,6 +213,7 @@ def make_demo_cmd(
         rgbd=rgbd,
         resized_color=_size(resized_color) if resized_color else None,
         stale_intrinsics=stale_intrinsics,
+        layout=layout,
         progress=lambda msg: typer.echo(msg, err=True),
     )
     typer.echo(f"wrote {len(ids)} demo scenes to {root}", err=True)

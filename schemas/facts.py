@@ -21,6 +21,15 @@ class ObjectFacts:
     obb_extent: np.ndarray  # (3,) full edge lengths
     obb_rotation: np.ndarray  # (3, 3) columns are the box axes
     nameable: bool = True  # False for structural labels (wall, floor, ...)
+    # "instance": points are the annotated vertices and the box is fitted to them; "box": the object is known
+    # only by its annotated box, whose inside mesh vertices are the points, and position and size come from
+    # the box itself (docs/sources.md "Objects known only by a box")
+    points_from: str = "instance"
+    uid: str = ""  # the source's own object key beside instance_id (ARKitScenes `uid`), "" when none
+
+    @property
+    def box_only(self) -> bool:
+        return self.points_from == "box"
 
     @property
     def n_points(self) -> int:
@@ -28,15 +37,15 @@ class ObjectFacts:
 
     @property
     def centroid(self) -> np.ndarray:
-        return self.points.mean(axis=0)
+        return np.asarray(self.obb_center, dtype=np.float64) if self.box_only else self.points.mean(axis=0)
 
     @property
     def aabb_min(self) -> np.ndarray:
-        return self.points.min(axis=0)
+        return self.obb_corners.min(axis=0) if self.box_only else self.points.min(axis=0)
 
     @property
     def aabb_max(self) -> np.ndarray:
-        return self.points.max(axis=0)
+        return self.obb_corners.max(axis=0) if self.box_only else self.points.max(axis=0)
 
     @property
     def height(self) -> float:

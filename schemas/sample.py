@@ -19,6 +19,7 @@ class FactObject(BaseModel):
     model_config = ConfigDict(extra="forbid")
     instance_id: int
     label: str = Field(min_length=1)
+    uid: str | None = None  # the source's own object key when it is not the instance id (ARKitScenes)
 
 
 class SampleFacts(BaseModel):

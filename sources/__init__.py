@@ -55,7 +55,37 @@ def _scannet() -> Source:
     )
 
 
-_FACTORIES: dict[str, Callable[[], Source]] = {"scannet": _scannet}
+def _scannetpp() -> Source:
+    from sources.scannetpp import list_scenes, mesh_size, read_scene
+
+    return Source(
+        "scannetpp",
+        list_scenes,
+        read_scene,
+        "ScanNet++ (apply at https://kaldir.vc.in.tum.de/scannetpp/, then download with its script); "
+        "SCANNETPP_ROOT is the folder holding data/<scene_id>/scans and iphone",
+        mesh_size,
+    )
+
+
+def _arkitscenes() -> Source:
+    from sources.arkitscenes import list_scenes, mesh_size, read_scene
+
+    return Source(
+        "arkitscenes",
+        list_scenes,
+        read_scene,
+        "ARKitScenes 3DOD (download with the download_data.py script of github.com/apple/ARKitScenes); "
+        "ARKITSCENES_ROOT is the folder holding 3dod/Training and 3dod/Validation",
+        mesh_size,
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Source]] = {
+    "scannet": _scannet,
+    "scannetpp": _scannetpp,
+    "arkitscenes": _arkitscenes,
+}
 
 
 def source_names() -> list[str]:

@@ -76,11 +76,39 @@ class FrameStore(Protocol):
 
 
 @dataclass(frozen=True)
+class OrientedBox:
+    """An annotated box in the aligned frame: `rotation`'s columns are the box axes, `extent` full edge lengths."""
+
+    center: np.ndarray  # (3,)
+    extent: np.ndarray  # (3,)
+    rotation: np.ndarray  # (3, 3)
+
+    def local(self, points: np.ndarray) -> np.ndarray:
+        """Points in box coordinates (origin at the centre, axes along the box edges)."""
+        return (np.asarray(points, dtype=np.float64) - self.center) @ self.rotation
+
+    def contains(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        return np.all(np.abs(self.local(points)) <= self.extent / 2 + margin, axis=1)
+
+    @property
+    def volume(self) -> float:
+        return float(np.prod(self.extent))
+
+
+# Where an object's points come from (docs/sources.md "Objects known only by a box").
+POINTS_INSTANCE = "instance"  # the mesh vertices annotated with its instance id (ScanNet, ScanNet++)
+POINTS_BOX = "box"  # the mesh vertices inside its annotated box (ARKitScenes: no per-vertex annotation)
+
+
+@dataclass(frozen=True)
 class ObjectAnnotation:
-    instance_id: int  # as in the source annotation (ScanNet objectId)
+    instance_id: int  # ScanNet/ScanNet++ objectId; ARKitScenes the box's position in the annotation
     label: str  # the name used in questions and counting (label map `category`, raw label when unknown)
     raw_label: str
     nyu40class: str = ""
+    points_from: str = POINTS_INSTANCE
+    box: OrientedBox | None = None  # the annotated box, when the source has one (required for POINTS_BOX)
+    uid: str = ""  # the source's own object key when it is not the instance id (ARKitScenes `uid`)
 
     @property
     def nameable(self) -> bool:
@@ -93,7 +121,7 @@ class Scene:
     scene_id: str
     vertices: np.ndarray  # (N, 3) float32, aligned frame
     faces: np.ndarray  # (M, 3) int32
-    vertex_instance: np.ndarray  # (N,) int32 instance id per vertex, -1 = none
+    vertex_instance: np.ndarray  # (N,) int32 instance id per vertex, -1 = none (all -1 for box-only sources)
     objects: list[ObjectAnnotation]
     frames: list[FrameRef]
     depth_camera: Camera

@@ -35,6 +35,18 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """layout -> root of one small room (4 frames, ~6k vertices) in that layout; two ARKit videos (Down, Left)."""
+    from sources.demo import make_demo
+
+    roots = {}
+    for layout, scenes in (("scannetpp", 1), ("arkitscenes", 2)):
+        roots[layout] = tmp_path_factory.mktemp(f"small-{layout}")
+        make_demo(roots[layout], scenes=scenes, seed=0, frames=4, vertices=6000, layout=layout)
+    return roots
+
+
+@pytest.fixture(scope="session")
 def ray_cluster():
     """One local Ray instance for the whole session (ray.init costs seconds)."""
     import ray

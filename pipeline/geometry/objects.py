@@ -11,8 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.geometry.boxes import box_owners
+from pipeline.geometry.floor import floor_height
 from schemas.facts import ObjectFacts
-from sources.scene import Scene
+from sources.scene import POINTS_BOX, ObjectAnnotation, Scene
 
 
 def object_facts(instance_id: int, label: str, points: np.ndarray, nameable: bool = True) -> ObjectFacts:
@@ -52,20 +54,52 @@ def horizontal_axes(angle: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array([c, s]), np.array([-s, c])
 
 
+def box_object_facts(annotation: ObjectAnnotation, points: np.ndarray) -> ObjectFacts:
+    """An object known only by its box: the box is its position and size, `points` (inside it) its surface."""
+    box = annotation.box
+    assert box is not None
+    return ObjectFacts(
+        instance_id=int(annotation.instance_id),
+        label=annotation.label,
+        points=np.asarray(points, dtype=np.float32).reshape(-1, 3),
+        obb_center=np.asarray(box.center, dtype=np.float64),
+        obb_extent=np.asarray(box.extent, dtype=np.float64),
+        obb_rotation=np.asarray(box.rotation, dtype=np.float64),
+        nameable=annotation.nameable,
+        points_from=POINTS_BOX,
+        uid=annotation.uid,
+    )
+
+
 def scene_objects(scene: Scene) -> list[ObjectFacts]:
-    """Every annotated instance with at least one vertex, in annotation order."""
+    """Every annotated object with at least one point, in annotation order (instance vertices or box points)."""
+    boxed = [a for a in scene.objects if a.points_from == POINTS_BOX and a.box is not None]
+    owners = None
+    if boxed:
+        floor_z = floor_height(scene.vertices, scene.floor_vertex_mask)
+        owners = box_owners(scene.vertices, [a.box for a in boxed], floor_z)
+    box_position = {id(a): k for k, a in enumerate(boxed)}
     order = np.argsort(scene.vertex_instance, kind="stable")
     ids, starts = np.unique(scene.vertex_instance[order], return_index=True)
     ends = np.r_[starts[1:], len(order)]
     spans = {int(i): (s, e) for i, s, e in zip(ids, starts, ends, strict=True)}
     objects, empty = [], 0
     for annotation in scene.objects:
+        if id(annotation) in box_position:
+            inside = scene.vertices[owners == box_position[id(annotation)]]
+            if len(inside) == 0:
+                empty += 1
+            else:
+                objects.append(box_object_facts(annotation, inside))
+            continue
         span = spans.get(annotation.instance_id)
         if span is None or annotation.instance_id < 0:
             empty += 1
             continue
         points = scene.vertices[order[span[0] : span[1]]]  # stable sort: vertex order kept
-        objects.append(object_facts(annotation.instance_id, annotation.label, points, annotation.nameable))
+        facts = object_facts(annotation.instance_id, annotation.label, points, annotation.nameable)
+        facts.uid = annotation.uid
+        objects.append(facts)
     if empty:
         scene.warnings.append(f"{empty} annotated objects without vertices skipped")
     return objects

@@ -161,3 +161,25 @@ def _write_truth(
             "frame_indices": [k * FRAME_STEP for k in range(frames)],
         },
     )
+
+
+def write_truth(
+    path: Path,
+    scene_id: str,
+    room: Room,
+    mesh: SceneMesh,
+    align: np.ndarray,
+    object_ids: dict[int, int],
+    frames: int,
+    frame_step: int,
+    frame_indices: list[int] | None = None,
+) -> None:
+    """`demo_truth.json` for the other layouts: their own frame numbering (ScanNet++ frame k, ARKit ms)."""
+    import json
+
+    _write_truth(path, scene_id, room, mesh, align, object_ids, frames)
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    truth["frame_indices"] = (
+        frame_indices if frame_indices is not None else [k * frame_step for k in range(frames)]
+    )
+    write_json(path, truth)
