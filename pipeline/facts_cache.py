@@ -22,7 +22,7 @@ from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 
 FORMAT = 1  # bump when the pickled layout changes in a way the code digest cannot see
-_CODE_ROOTS = ("sources", "pipeline/geometry", "schemas/facts.py")
+_CODE_ROOTS = ("sources", "pipeline/geometry", "schemas/facts.py")  # with sources/data (e.g. sky directions)
 
 
 def cache_root() -> Path | None:
@@ -41,7 +41,7 @@ def code_digest() -> str:
     h = hashlib.sha256(str(FORMAT).encode())
     for rel in _CODE_ROOTS:
         base = repo / rel
-        files = [base] if base.is_file() else sorted(base.rglob("*.py"))
+        files = [base] if base.is_file() else sorted(f for f in base.rglob("*") if f.suffix in (".py", ".csv", ".txt"))
         for f in files:
             h.update(str(f.relative_to(repo)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -52,6 +52,9 @@ def inputs_digest(paths: list[Path]) -> str:
     h = hashlib.sha256()
     for top in paths:
         top = Path(top)
+        if not top.exists():  # an optional input (a label map, metadata.csv) that is not there
+            h.update(str(top).encode() + b"\0absent\n")
+            continue
         if top.is_file():
             entries = [(top.name, top)]
         else:

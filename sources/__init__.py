@@ -57,6 +57,7 @@ def _scannet() -> Source:
 
 def _scannetpp() -> Source:
     from sources.scannetpp import list_scenes, mesh_size, read_scene
+    from sources.scannetpp.reader import scene_inputs
 
     return Source(
         "scannetpp",
@@ -65,11 +66,13 @@ def _scannetpp() -> Source:
         "ScanNet++ (apply at https://kaldir.vc.in.tum.de/scannetpp/, then download with its script); "
         "SCANNETPP_ROOT is the folder holding data/<scene_id>/scans and iphone",
         mesh_size,
+        scene_inputs,
     )
 
 
 def _arkitscenes() -> Source:
     from sources.arkitscenes import list_scenes, mesh_size, read_scene
+    from sources.arkitscenes.reader import scene_inputs
 
     return Source(
         "arkitscenes",
@@ -78,6 +81,7 @@ def _arkitscenes() -> Source:
         "ARKitScenes 3DOD (download with the download_data.py script of github.com/apple/ARKitScenes); "
         "ARKITSCENES_ROOT is the folder holding 3dod/Training and 3dod/Validation",
         mesh_size,
+        scene_inputs,
     )
 
 

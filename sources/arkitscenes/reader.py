@@ -47,6 +47,12 @@ def _video_dir(root: Path, video_id: str) -> Path:
     raise SceneError(f"video folder not found: {video_id} under {_base(root)}/Training or Validation")
 
 
+def scene_inputs(root: Path, video_id: str, labels: Path | None = None) -> list[Path]:
+    """What a video is read from: its folder and the metadata.csv that gives its sky direction (cache key)."""
+    del labels  # not read by this source
+    return [_video_dir(root, video_id), _base(root) / "metadata.csv", Path(root) / "metadata.csv"]
+
+
 def mesh_size(root: Path, video_id: str) -> tuple[int, int] | None:
     try:
         counts = element_counts(_video_dir(root, video_id) / f"{video_id}_3dod_mesh.ply")

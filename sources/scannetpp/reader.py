@@ -15,7 +15,7 @@ import numpy as np
 
 from sources.scannet.mesh import load_json, read_mesh, seg_indices, vertex_instances
 from sources.scannet.ply import element_counts
-from sources.scannetpp.labels import fold, label_map_for, map_label
+from sources.scannetpp.labels import DEFAULT_MAP, fold, label_map_for, map_label
 from sources.scannetpp.stream import read_stream
 from sources.scene import ObjectAnnotation, OrientedBox, Scene, SceneError
 
@@ -35,6 +35,11 @@ def _scene_dir(root: Path, scene_id: str) -> Path:
     if not path.is_dir():
         raise SceneError(f"scene folder not found: {scene_id} under {root}/data")
     return path
+
+
+def scene_inputs(root: Path, scene_id: str, labels: Path | None = None) -> list[Path]:
+    """What a scene is read from: its folder and the label map, when one applies (the facts cache's key)."""
+    return [_scene_dir(root, scene_id), Path(labels) if labels is not None else Path(root) / DEFAULT_MAP]
 
 
 def mesh_size(root: Path, scene_id: str) -> tuple[int, int] | None:

@@ -61,3 +61,26 @@ def test_cache_off(scene_root: Path, monkeypatch: pytest.MonkeyPatch):
     _load(scene_root)
     again, _ = _load(scene_root)
     assert "geometry" in again
+
+
+@pytest.mark.parametrize("layout", ["scannetpp", "arkitscenes"])
+def test_other_sources_are_cached_and_invalidated(
+    small_layouts: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+):
+    root = tmp_path / layout
+    shutil.copytree(small_layouts[layout], root)
+    monkeypatch.setenv("SICORPUS_CACHE", str(tmp_path / "cache"))
+    from sources import get_source
+
+    scene_id = get_source(layout).list_scenes(root)[0]
+    cfg = BuildConfig(source=layout, root=root, out=Path(os.devnull))
+
+    def geometry_ran() -> bool:
+        timings: dict[str, float] = {}
+        load_facts(cfg, scene_id, timings)
+        return "geometry" in timings
+
+    assert geometry_ran() and not geometry_ran()
+    mesh = next(p for p in root.rglob("*.ply") if scene_id in str(p))
+    os.utime(mesh, ns=(mesh.stat().st_atime_ns, mesh.stat().st_mtime_ns + 10**9))  # touched: a new mtime
+    assert geometry_ran()
