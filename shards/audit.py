@@ -151,13 +151,13 @@ def audit(
         ).fetchall()
         rows = fetch_arrow(
             con,
-            # row numbers over the narrow key columns first; the wide text columns only for the kept rows
+            # row numbers over the narrow key columns first; the wide text columns only for the kept ids
             "WITH c AS (SELECT subtask, answer_type, count(*) AS total FROM qa GROUP BY ALL), "
-            'k AS (SELECT subtask, answer_type, shard, "offset", c.total, row_number() OVER (PARTITION BY '
-            'subtask, answer_type ORDER BY shard, "offset") - 1 AS rn FROM qa JOIN c USING (subtask, answer_type)), '
-            f"keep AS (SELECT * EXCLUDE (total) FROM k WHERE rn % greatest(1, ceil(total / {int(max_samples)})::BIGINT) = 0) "
+            "k AS (SELECT id, c.total, row_number() OVER (PARTITION BY subtask, answer_type "
+            'ORDER BY shard, "offset", id) - 1 AS rn FROM qa JOIN c USING (subtask, answer_type)), '
+            f"keep AS (SELECT id, rn FROM k WHERE rn % greatest(1, ceil(total / {int(max_samples)})::BIGINT) = 0) "
             "SELECT q.subtask, q.answer_type, source, scene_id, answer, question, options, value, labels, "
-            'labels[1] AS first_label, keep.rn FROM qa q JOIN keep USING (subtask, answer_type, shard, "offset") '
+            "labels[1] AS first_label, keep.rn FROM qa q JOIN keep USING (id) "
             "ORDER BY subtask, answer_type, rn",
         )
     finally:
