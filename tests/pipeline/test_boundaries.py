@@ -70,11 +70,12 @@ def test_scene_ids_that_reach_other_folders_are_refused(tiny_root: Path, scene: 
 def test_scene_ids_must_be_listed_by_the_source(tiny_root: Path) -> None:
     with pytest.raises(UserError, match="no scene 'scene0999_00' under"):
         plan_scenes(BuildConfig(root=tiny_root, out=tiny_root / "o", scenes=["scene0000_00", "scene0999_00"]))
-    named = plan_scenes(
-        BuildConfig(root=tiny_root, out=tiny_root / "o", scenes=["scene0707_00", "scene0000_00"])
+    named, _ = plan_scenes(
+        BuildConfig(root=tiny_root, out=tiny_root / "o", scenes=["scene0707_00", "scene0000_00"], split="all")
     )
     assert named == ["scene0000_00", "scene0707_00"]  # scans_test/ is the source's too
-    assert plan_scenes(BuildConfig(root=tiny_root, out=tiny_root / "o")) == ["scene0000_00", "scene0001_00"]
+    listed, _ = plan_scenes(BuildConfig(root=tiny_root, out=tiny_root / "o"))
+    assert listed == ["scene0000_00", "scene0001_00"]
 
 
 def test_media_paths_stay_under_out(tmp_path: Path) -> None:
