@@ -104,3 +104,24 @@ def make_facts(objects: list[ObjectFacts], frames: list[FrameFacts] | None = Non
     for key, value in extra.items():
         setattr(facts, key, value)
     return facts
+
+
+def run_rule(facts, subtask: str, seed: int = 3, **quotas: int) -> list[dict]:
+    """Run one subtask's rule through the registry; every sample must validate and carry its taxonomy ids."""
+    from generators.base import GenerationConfig
+    from generators.registry import run_subtask
+    from schemas import validate_sample
+    from taxonomy import SUBTASKS
+
+    samples = run_subtask(facts, subtask, GenerationConfig(seed=seed, quotas=quotas or {}))
+    ids = {o.instance_id for o in facts.objects}
+    for s in samples:
+        model, reason = validate_sample(s, instance_ids=ids)
+        assert model is not None, reason
+        assert s["subtask"] == subtask and s["category"] == SUBTASKS[subtask].category
+    return samples
+
+
+def run_quota(facts, subtask: str, quota: int = 50, seed: int = 0) -> list[dict]:
+    """`run_rule` with one quota for the subtask (seed 0)."""
+    return run_rule(facts, subtask, seed, **{subtask: quota})

@@ -5,19 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import generators.mental_reconstruction  # noqa: F401  (registers the rules)
-from generators.base import GenerationConfig
-from generators.registry import run_subtask
-from schemas import validate_sample
 from tests.facts_builder import box_object, empty_visibility, frame, make_facts
-
-
-def run(facts, subtask: str, quota: int = 50) -> list[dict]:
-    samples = run_subtask(facts, subtask, GenerationConfig(seed=0, quotas={subtask: quota}))
-    ids = {o.instance_id for o in facts.objects}
-    for s in samples:
-        model, err = validate_sample(s, instance_ids=ids)
-        assert err is None, err
-    return samples
+from tests.facts_builder import run_quota as run
 
 
 def correct_text(sample: dict) -> str:

@@ -8,9 +8,8 @@ import pytest
 import generators.metric_measurement  # noqa: F401  (registers the rules)
 from generators.base import GenerationConfig
 from generators.common import clear_gap, format_number, value_bin
-from generators.registry import run_subtask
-from schemas import validate_sample
 from tests.facts_builder import box_object, frame, make_facts
+from tests.facts_builder import run_rule as run
 
 CONFIG = GenerationConfig(seed=3)
 
@@ -18,16 +17,6 @@ CONFIG = GenerationConfig(seed=3)
 def seen_everywhere(facts):
     facts.visibility.visible[:] = True
     return facts
-
-
-def run(facts, subtask, **quota):
-    samples = run_subtask(facts, subtask, GenerationConfig(seed=3, quotas=quota or {}))
-    ids = {o.instance_id for o in facts.objects}
-    for s in samples:
-        model, reason = validate_sample(s, instance_ids=ids)
-        assert model is not None, reason
-        assert s["subtask"] == subtask and s["category"] == "metric_measurement"
-    return samples
 
 
 def by_label(samples):

@@ -8,22 +8,10 @@ import numpy as np
 import pytest
 
 import generators.perspective_taking as pt
-from generators.base import GenerationConfig
-from generators.registry import run_subtask
 from generators.viewpoint import EASY, FINE, HARD, MEDIUM, floor_angle, motion_direction
-from schemas import validate_sample
 from schemas.facts import FrameFacts, Tracks
 from tests.facts_builder import box_object, empty_visibility, frame, look_at_pose, make_facts
-
-
-def run(facts, subtask, seed=3, **quota):
-    samples = run_subtask(facts, subtask, GenerationConfig(seed=seed, quotas=quota or {}))
-    ids = {o.instance_id for o in facts.objects}
-    for s in samples:
-        model, reason = validate_sample(s, instance_ids=ids)
-        assert model is not None, reason
-        assert s["subtask"] == subtask and s["category"] == "perspective_taking"
-    return samples
+from tests.facts_builder import run_rule as run
 
 
 def correct(sample) -> str:

@@ -7,25 +7,13 @@ from collections import Counter
 import pytest
 
 import generators.spatial_relations  # noqa: F401  (registers the rules)
-from generators.base import GenerationConfig
-from generators.registry import run_subtask
-from schemas import validate_sample
 from tests.facts_builder import box_object, closest_distances, empty_visibility, frame, make_facts
+from tests.facts_builder import run_rule as run
 
 
 def seen_everywhere(facts):
     facts.visibility.visible[:] = True
     return facts
-
-
-def run(facts, subtask, seed=3, **quota):
-    samples = run_subtask(facts, subtask, GenerationConfig(seed=seed, quotas=quota or {}))
-    ids = {o.instance_id for o in facts.objects}
-    for s in samples:
-        model, reason = validate_sample(s, instance_ids=ids)
-        assert model is not None, reason
-        assert s["subtask"] == subtask and s["category"] == "spatial_relations"
-    return samples
 
 
 def answer_text(sample) -> str:
