@@ -117,6 +117,12 @@ def main() -> None:
         "--index-rows", type=int, default=8_000_000, help="rows of the synthetic index (0: skip)"
     )
     parser.add_argument("--skip-cluster", action="store_true", help="skip the simulated two-node cluster")
+    parser.add_argument(
+        "--ingest-records",
+        type=int,
+        default=1_000_000,
+        help="records of the generated ingest input (0: skip)",
+    )
     args = parser.parse_args()
 
     from pipeline.config import BuildConfig
@@ -224,9 +230,11 @@ def main() -> None:
             print(line)
         mix_report(args.index_rows, args.out.with_name("mix"))  # mix and export planning, index only
 
+    if not args.ingest_records:
+        return
     from pipeline.bench_ingest import bench_ingest
 
-    ing = bench_ingest(args.out.parent / "ingest", records=1_000_000, workers=args.workers)
+    ing = bench_ingest(args.out.parent / "ingest", records=args.ingest_records, workers=args.workers)
     print("\ningest of a generated InternVL jsonl (pipeline/bench_ingest.py):")
     print(
         f"  ingest {ing['records']:,} records ({ing['input_mib']} MiB jsonl): {ing['wall_s']:.1f} s, "
