@@ -1,4 +1,4 @@
-"""The QA sample of CORPUS.md as a pydantic model, with the semantic checks every written sample passes."""
+"""The QA sample of docs/corpus.md as a pydantic model, with the semantic checks every written sample passes."""
 
 from __future__ import annotations
 
