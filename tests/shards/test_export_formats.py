@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from schemas.errors import UserError
 from shards.export import export, plan_export
 from shards.exports.video import frame_count
 from shards.exports.vsibench import NA_POST
@@ -215,7 +216,7 @@ def test_split_keeps_only_that_split(corpus: Path, tmp_path: Path, monkeypatch: 
     counts = export(corpus, "swift", tmp_path, name="val", split="val")
     records = lines(tmp_path / "val.jsonl")
     assert counts["samples"] == len(records) == 24 and all("scene0001_00" in r["id"] for r in records)
-    with pytest.raises(ValueError, match="unknown split"):
+    with pytest.raises(UserError, match="unknown split"):
         export(corpus, "swift", tmp_path, split="holdout")
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.build import run_build
 from pipeline.config import BuildConfig
+from schemas.errors import UserError
 from sources.demo import make_demo
 from sources.scannet import ReaderOptions, read_scene
 from sources.scannet.sens import read_sens_index
@@ -54,7 +55,7 @@ def test_layouts_hold_the_files_they_name(roots: dict[str, Path]):
 
 
 def test_unknown_layout_is_refused_before_writing(tmp_path: Path):
-    with pytest.raises(ValueError, match="rgbd"):
+    with pytest.raises(UserError, match="rgbd"):
         make_demo(tmp_path / "x", rgbd="folders", **KW)
     assert not (tmp_path / "x").exists()
 
