@@ -80,7 +80,9 @@ class Deck:
         # a tenth of the generate stage): the same sums in the same order, one rng.random() draw, the cdf
         # searched the same way, so the same index for the same stream
         dealt = self.dealt + 1
-        weights = [max(share * dealt - count, 0.0) for share, count in zip(self.shares, self.counts)]
+        weights = [
+            max(share * dealt - count, 0.0) for share, count in zip(self.shares, self.counts, strict=True)
+        ]
         total = 0.0
         for w in weights:
             total += w
