@@ -120,6 +120,13 @@ def _coord_text(uv: np.ndarray) -> str:
     return f"({int(round(float(uv[0]) * 1000))}, {int(round(float(uv[1]) * 1000))})"
 
 
+def _gap(px: np.ndarray, a: int, b: int) -> float:
+    """np.linalg.norm(px[a] - px[b]) for a 2-vector: the same products and sum in the same order, so the same
+    float, without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
+    dx, dy = float(px[a, 0]) - float(px[b, 0]), float(px[a, 1]) - float(px[b, 1])
+    return math.sqrt(dx * dx + dy * dy)
+
+
 def _spaced_pick(
     candidates: np.ndarray, px: np.ndarray, chosen: list[int], k: int, min_px: float, rng: np.random.Generator
 ) -> list[int] | None:
@@ -128,8 +135,7 @@ def _spaced_pick(
     for c in rng.permutation(candidates):
         if len(picked) == k:
             break
-        others = chosen + picked
-        if np.all(np.linalg.norm(px[others] - px[c], axis=1) >= min_px):
+        if all(_gap(px, o, c) >= min_px for o in chosen + picked):
             picked.append(int(c))
     return picked if len(picked) == k else None
 
