@@ -154,18 +154,24 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     size = np.array([facts.image_width, facts.image_height], dtype=np.float64)
     _, valid = _valid_poses(facts)
     first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx)
+    image2: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # per second image, asked in many pairs
     for k in ctx.rng.permutation(len(first)):
         f1, f2 = int(first[k]), int(second[k])
         common = np.nonzero(tracks.visible[f1] & tracks.visible[f2])[0]
-        seen2 = np.nonzero(tracks.visible[f2])[0]
+        if f2 not in image2:
+            # seen points, pixels and what the options print (0-1000)
+            image2[f2] = (
+                np.nonzero(tracks.visible[f2])[0],
+                tracks.uv[f2] * size,
+                np.round(tracks.uv[f2] * 1000),
+            )
+        seen2, px2, printed2 = image2[f2]
         if len(common) == 0:
             ctx.drop("no track point seen in both images")
             continue
         if len(seen2) < 4:
             ctx.drop("fewer than 4 track points in image 2")
             continue
-        px2 = tracks.uv[f2] * size
-        printed2 = np.round(tracks.uv[f2] * 1000)  # what the options print
         for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR]:
             p = int(p)
             query = np.round(tracks.uv[f1, p] * 1000)
