@@ -68,7 +68,8 @@ class LetterBalancer:
         n = len(choices)
         counts = self.used[n]
         least = min(counts[i] for i in range(n))
-        slot = int(self.rng.choice([i for i in range(n) if counts[i] == least]))
+        ties = [i for i in range(n) if counts[i] == least]
+        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw, without its overhead
         counts[slot] += 1
         rest = [choices[1 + i] for i in self.rng.permutation(n - 1)]
         rest.insert(slot, choices[0])
@@ -104,7 +105,8 @@ class MentionOrderBalancer:
             return draft
         counts = self.used.setdefault(len(versions), [0] * len(versions))
         least = min(counts)
-        slot = int(self.rng.choice([k for k, c in enumerate(counts) if c == least]))
+        ties = [k for k, c in enumerate(counts) if c == least]
+        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw
         counts[slot] += 1
         return versions[slot]
 

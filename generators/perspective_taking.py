@@ -120,6 +120,13 @@ def _coord_text(uv: np.ndarray) -> str:
     return f"({int(round(float(uv[0]) * 1000))}, {int(round(float(uv[1]) * 1000))})"
 
 
+def _gap(px: np.ndarray, a: int, b: int) -> float:
+    """np.linalg.norm(px[a] - px[b]) for a 2-vector: the same products and sum in the same order, so the same
+    float, without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
+    dx, dy = float(px[a, 0]) - float(px[b, 0]), float(px[a, 1]) - float(px[b, 1])
+    return math.sqrt(dx * dx + dy * dy)
+
+
 def _spaced_pick(
     candidates: np.ndarray, px: np.ndarray, chosen: list[int], k: int, min_px: float, rng: np.random.Generator
 ) -> list[int] | None:
@@ -128,8 +135,7 @@ def _spaced_pick(
     for c in rng.permutation(candidates):
         if len(picked) == k:
             break
-        others = chosen + picked
-        if np.all(np.linalg.norm(px[others] - px[c], axis=1) >= min_px):
+        if all(_gap(px, o, c) >= min_px for o in chosen + picked):
             picked.append(int(c))
     return picked if len(picked) == k else None
 
@@ -148,18 +154,24 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     size = np.array([facts.image_width, facts.image_height], dtype=np.float64)
     _, valid = _valid_poses(facts)
     first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx)
+    image2: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # per second image, asked in many pairs
     for k in ctx.rng.permutation(len(first)):
         f1, f2 = int(first[k]), int(second[k])
         common = np.nonzero(tracks.visible[f1] & tracks.visible[f2])[0]
-        seen2 = np.nonzero(tracks.visible[f2])[0]
+        if f2 not in image2:
+            # seen points, pixels and what the options print (0-1000)
+            image2[f2] = (
+                np.nonzero(tracks.visible[f2])[0],
+                tracks.uv[f2] * size,
+                np.round(tracks.uv[f2] * 1000),
+            )
+        seen2, px2, printed2 = image2[f2]
         if len(common) == 0:
             ctx.drop("no track point seen in both images")
             continue
         if len(seen2) < 4:
             ctx.drop("fewer than 4 track points in image 2")
             continue
-        px2 = tracks.uv[f2] * size
-        printed2 = np.round(tracks.uv[f2] * 1000)  # what the options print
         for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR]:
             p = int(p)
             query = np.round(tracks.uv[f1, p] * 1000)

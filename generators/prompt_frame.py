@@ -16,6 +16,7 @@ With shares <= 0.45 no variant exceeds half of any subtask of 20 samples or more
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,15 +70,29 @@ class Deck:
 
     def __init__(self, variants: Sequence[Variant], rng: np.random.Generator):
         total = sum(v.share for v in variants)
-        self.shares = np.array([v.share / total for v in variants], dtype=np.float64)
-        self.counts = np.zeros(len(variants), dtype=np.int64)
+        self.shares = [v.share / total for v in variants]
+        self.counts = [0] * len(variants)
+        self.dealt = 0
         self.rng = rng
 
     def deal(self) -> int:
-        deficit = self.shares * (self.counts.sum() + 1) - self.counts
-        weights = np.clip(deficit, 0.0, None)
-        k = int(self.rng.choice(len(weights), p=weights / weights.sum()))
+        # rng.choice(n, p=weights / sum) in plain floats (a deal per prompt part made numpy's per-call overhead
+        # a tenth of the generate stage): the same sums in the same order, one rng.random() draw, the cdf
+        # searched the same way, so the same index for the same stream
+        dealt = self.dealt + 1
+        weights = [
+            max(share * dealt - count, 0.0) for share, count in zip(self.shares, self.counts, strict=True)
+        ]
+        total = 0.0
+        for w in weights:
+            total += w
+        cdf, running = [], 0.0
+        for w in weights:
+            running += w / total
+            cdf.append(running)
+        k = bisect_right([c / running for c in cdf], self.rng.random())
         self.counts[k] += 1
+        self.dealt = dealt
         return k
 
 

@@ -166,6 +166,13 @@ def _fact_object(o: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """numpy scalars and arrays to JSON-ready Python values (floats rounded to 4 decimals for stable bytes)."""
+    kind = type(value)
+    if (
+        kind is float
+    ):  # the common leaves first (40 per sample): exact types, so bool/np subclasses fall through
+        return round(value, 4)
+    if kind is int or kind is str or value is None:
+        return value
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

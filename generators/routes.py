@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.ndimage import binary_dilation
@@ -26,6 +27,14 @@ def signed_angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     """Angle from floor-plane vector a to b in degrees, + = counter-clockwise seen from above (a left turn)."""
     cross = a[0] * b[1] - a[1] * b[0]
     return math.degrees(math.atan2(cross, float(a[0] * b[0] + a[1] * b[1])))
+
+
+@lru_cache(maxsize=512)
+def _unit_steps(n: int) -> np.ndarray:
+    """np.linspace(0, 1, n), made once per n (line_free asks it thousands of times per scene); read-only."""
+    steps = np.linspace(0, 1, n)
+    steps.flags.writeable = False
+    return steps
 
 
 @dataclass
@@ -101,7 +110,7 @@ class RoutePlanner:
     def line_free(self, a: np.ndarray, b: np.ndarray, free: np.ndarray | None = None) -> bool:
         free = self.free if free is None else free
         n = max(2, int(math.ceil(np.linalg.norm(b - a) / (self.space.cell * 0.25))) + 1)
-        pts = a[None, :] + np.linspace(0, 1, n)[:, None] * (b - a)[None, :]
+        pts = a[None, :] + _unit_steps(n)[:, None] * (b - a)[None, :]
         j = np.floor((pts[:, 0] - self.space.origin[0]) / self.space.cell).astype(int)
         i = np.floor((pts[:, 1] - self.space.origin[1]) / self.space.cell).astype(int)
         h, w = free.shape

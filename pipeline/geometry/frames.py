@@ -106,7 +106,7 @@ def observe_frames(
                 ref.pose[:3, 3],
                 cloud.points[selected[inside]],
                 owner[inside],
-                projection.cam[inside, 2],
+                projection.cam[inside],
             )
         rows.append(
             summarise(

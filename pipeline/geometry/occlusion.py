@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # views imports frames, which uses this module
     from pipeline.geometry.views import MeshRaycaster
 
 NOT_AN_OBJECT = -1
+RAY_TILE = 0.01  # normalised image units (~6 px of a ScanNet depth image) per tile of the cast order
 
 
 def vertex_owners(scene: Scene, objects: list[ObjectFacts]) -> np.ndarray:
@@ -46,17 +47,24 @@ class SurfaceOwners:
         self.owners = owners
 
     def hidden_by_other(
-        self, origin: np.ndarray, points: np.ndarray, owner: np.ndarray, z: np.ndarray
+        self, origin: np.ndarray, points: np.ndarray, owner: np.ndarray, cam: np.ndarray
     ) -> np.ndarray:
-        """(K,) bool for world `points` (K, 3) of objects `owner`, at camera depths `z`, seen from `origin`."""
+        """(K,) bool for world `points` (K, 3) of objects `owner`, at camera coordinates `cam` (K, 3), seen
+        from `origin`."""
         if len(points) == 0:
             return np.zeros(0, dtype=bool)
+        # Cast in image-tile order: neighbouring rays walk the same BVH nodes, which halves Embree's time
+        # against the cloud's object-by-object order. Each ray's hit does not depend on the order.
+        z = np.asarray(cam[:, 2], dtype=np.float64)
+        tile_row = np.floor(cam[:, 1] / (z * RAY_TILE)).astype(np.int64)
+        tile_col = np.floor(cam[:, 0] / (z * RAY_TILE)).astype(np.int64)
+        order = np.argsort(tile_row * 2**20 + tile_col, kind="stable")
         rays = np.empty((len(points), 6), dtype=np.float32)
         rays[:, :3] = origin
-        rays[:, 3:] = points - np.asarray(origin, dtype=np.float32)  # t = 1 at the point
+        rays[:, 3:] = points[order] - np.asarray(origin, dtype=np.float32)  # t = 1 at the point
         hits = self.raycaster.cast(rays)
         t = hits["t_hit"].numpy()
-        z = np.asarray(z, dtype=np.float64)
+        z = z[order]
         tolerance = np.maximum(DEPTH_TOLERANCE_M, DEPTH_TOLERANCE_REL * z)
         in_front = np.isfinite(t) & (t * z < z - tolerance)
         hidden = np.zeros(len(points), dtype=bool)
@@ -67,5 +75,5 @@ class SurfaceOwners:
         u, v = hits["primitive_uvs"].numpy()[rows].T
         corner = np.argmax(np.stack([1.0 - u - v, u, v], axis=1), axis=1)
         hit_owner = self.owners[self.faces[triangle, corner]]
-        hidden[rows] = hit_owner != owner[rows]
+        hidden[order[rows]] = hit_owner != owner[order[rows]]
         return hidden

@@ -70,3 +70,23 @@ def test_docs_state_the_declared_shares():
     for part, variants in pf.PARTS.items():
         for v in variants:
             assert f"| {part} | {v.text or '(none)'} | {v.share:.0%} |" in doc, (part, v.text)
+
+
+def _numpy_deal(deck_shares, counts, rng):
+    """The deal as first written with numpy (rng.choice with p): the plain-float Deck must match it draw by draw."""
+    shares = np.array(deck_shares)
+    c = np.array(counts, dtype=np.int64)
+    weights = np.clip(shares * (c.sum() + 1) - c, 0.0, None)
+    return int(rng.choice(len(weights), p=weights / weights.sum()))
+
+
+@pytest.mark.parametrize("variants", list(pf.PARTS.values()))
+def test_deck_deals_what_numpy_choice_deals(variants):
+    for seed in range(20):
+        deck = pf.Deck(variants, np.random.default_rng(seed))
+        reference_rng = np.random.default_rng(seed)
+        counts = [0] * len(variants)
+        for _ in range(60):
+            expected = _numpy_deal(deck.shares, counts, reference_rng)
+            assert deck.deal() == expected
+            counts[expected] += 1
