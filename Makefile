@@ -71,7 +71,7 @@ shards: venv
 endif
 
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile  # two processes, a test file stays in one (shared fixtures)
 
 lint: venv
 	$(BIN)/ruff check .

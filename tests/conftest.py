@@ -51,7 +51,8 @@ def ray_cluster():
     """One local Ray instance for the whole session (ray.init costs seconds)."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    # address="local": always a new instance of its own, never another process's (a parallel test worker's)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     yield
     ray.shutdown()
 
