@@ -7,7 +7,6 @@ order. A scene is done when its marker exists; a rerun of the same command only 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 from pipeline.config import BuildConfig
 from pipeline.progress import BuildProgress
+from pipeline.ray_session import start_ray
 from pipeline.scene_task import process_scene, record_failure
 from schemas.errors import UserError
 from shards.atomic import atomic_write, is_temporary
@@ -164,19 +164,7 @@ def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildPro
 
     workers = cfg.workers
     ray_start = time.perf_counter()
-    started_here = not ray.is_initialized()
-    if started_here:
-        address = cfg.address or os.environ.get("RAY_ADDRESS")
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            # "local": a fresh instance even when another Ray runs on this machine (never join one by accident)
-            ray.init(
-                address="local",
-                num_cpus=workers or os.cpu_count() or 1,
-                include_dashboard=False,
-                log_to_driver=False,
-            )
+    started_here = start_ray(workers, cfg.address)
     ray_start = time.perf_counter() - ray_start
     try:
         has_gpu = ray.cluster_resources().get("GPU", 0) > 0

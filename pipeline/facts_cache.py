@@ -41,7 +41,11 @@ def code_digest() -> str:
     h = hashlib.sha256(str(FORMAT).encode())
     for rel in _CODE_ROOTS:
         base = repo / rel
-        files = [base] if base.is_file() else sorted(f for f in base.rglob("*") if f.suffix in (".py", ".csv", ".txt"))
+        files = (
+            [base]
+            if base.is_file()
+            else sorted(f for f in base.rglob("*") if f.suffix in (".py", ".csv", ".txt"))
+        )
         for f in files:
             h.update(str(f.relative_to(repo)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()

@@ -10,7 +10,6 @@ with a marker are kept, staged chunks are not staged again.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.ingest_task import keys_path, stage_chunk, staged_path, write_chunk
+from pipeline.ray_session import start_ray
 from schemas.errors import UserError
 from shards.atomic import atomic_write
 from shards.layout import done_marker, failed_marker, manifest_path
@@ -194,18 +194,7 @@ def _with_ray(workers: int | None, address: str | None, body: Callable[[Callable
     import ray
 
     t0 = time.perf_counter()
-    started_here = not ray.is_initialized()
-    if started_here:
-        address = address or os.environ.get("RAY_ADDRESS")
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(
-                address="local",
-                num_cpus=workers or os.cpu_count() or 1,
-                include_dashboard=False,
-                log_to_driver=False,
-            )
+    started_here = start_ray(workers, address)
     ray_seconds = time.perf_counter() - t0
     limit = workers or int(ray.cluster_resources().get("CPU", 1))
 
