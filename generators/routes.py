@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import binary_dilation
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from schemas.facts import FreeSpace
 
@@ -61,6 +58,10 @@ def _shifted(n: int, d: int) -> slice:
 
 
 def grid_graph(free: np.ndarray, cell: float):
+    from scipy.sparse import (
+        coo_matrix,  # scipy imported on first use: `sicorpus generate` of other rules skips it
+    )
+
     """Sparse 8-neighbour graph over free cells; diagonal steps only where both side cells are free (no
     squeezing between two obstacles touching at a corner)."""
     h, w = free.shape
@@ -122,6 +123,8 @@ class RoutePlanner:
     def grid_path(
         self, start: tuple[int, int], goal: tuple[int, int], graph=None
     ) -> list[tuple[int, int]] | None:
+        from scipy.sparse.csgraph import dijkstra
+
         w = self.free.shape[1]
         s, g = start[0] * w + start[1], goal[0] * w + goal[1]
         if graph is None:
@@ -181,6 +184,8 @@ class RoutePlanner:
     ) -> Route | None:
         """The shortest route that may not reuse the best route's cells (except near its ends): a route
         around the other side of an obstacle. A route homotopic to the best one pulls taut onto it."""
+        from scipy.ndimage import binary_dilation
+
         cells = self.grid_path(start, goal)
         if cells is None:
             return None

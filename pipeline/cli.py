@@ -257,14 +257,15 @@ def generate(
         raise UserError(f"dataset root {root} does not exist")
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
-    fields = dict(source=source, root=root, out=Path(os.devnull), seed=seed, scenes=[scene])
+    # split "all": generate writes no corpus, so any scan the source lists may be looked at
+    fields = dict(source=source, root=root, out=Path(os.devnull), seed=seed, scenes=[scene], split="all")
     cfg = validated(BuildConfig, fields, {k: f"--{k}" for k in fields})
     plan_scenes(cfg)  # the scene id is one the source lists
     if limit:
         cfg.quotas = {s: limit for s in SUBTASKS}
     try:
         with _stdout_to_stderr():  # libraries that print must not corrupt the JSON lines
-            _, facts = load_facts(cfg, scene)
+            _, facts = load_facts(cfg, scene, need_scene=False)
     except SceneError as e:  # a broken scene is the input the user named
         raise UserError(f"scene {scene}: {e}") from None
     samples = generate_scene(facts, generation_config(cfg), category=category, subtask=subtask)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 
-FORMAT = 1  # bump when the pickled layout changes in a way the code digest cannot see
+FORMAT = 2  # bump when the pickled layout changes in a way the code digest cannot see
 _CODE_ROOTS = ("sources", "pipeline/geometry", "schemas/facts.py")  # with sources/data (e.g. sky directions)
 
 
@@ -90,25 +90,35 @@ def geometry_settings(geometry_config: Any, reader: dict[str, Any]) -> dict[str,
     return settings
 
 
-def load(key: str) -> SceneFacts | None:
+@dataclass
+class CachedFacts:
+    """What the geometry stage leaves behind: the facts, and the frames it skipped and warnings it added to the
+    scene (a cached build's manifest must say what a computed one says)."""
+
+    facts: SceneFacts
+    skipped_frames: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load(key: str) -> CachedFacts | None:
     root = cache_root()
     if root is None:
         return None
     path = _entry(root, key)
     try:
         with path.open("rb") as f:
-            facts = pickle.load(f)
+            entry = pickle.load(f)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
         return None  # absent, or written by an incompatible version: recompute
-    return facts if isinstance(facts, SceneFacts) else None
+    return entry if isinstance(entry, CachedFacts) and isinstance(entry.facts, SceneFacts) else None
 
 
-def store(key: str, facts: SceneFacts) -> None:
+def store(key: str, entry: CachedFacts) -> None:
     root = cache_root()
     if root is None:
         return
     try:
-        atomic_write(_entry(root, key), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(_entry(root, key), pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a full or read-only cache never fails a build; the facts are still used
 

@@ -43,32 +43,41 @@ def load_facts(
     timings: dict[str, float] | None = None,
     device: str | None = None,
     threads: int = 0,
-) -> tuple[Scene, SceneFacts]:
-    """Read a scene and compute its facts (shared by the build and `sicorpus generate`)."""
-    from pipeline.geometry import GeometryConfig, compute_facts
+    need_scene: bool = True,
+) -> tuple[Scene | None, SceneFacts]:
+    """Read a scene and compute its facts (shared by the build and `sicorpus generate`). With a facts-cache hit
+    the geometry stage is skipped, and with `need_scene=False` (generate) the scene is not even read: None."""
+    from pipeline.geometry import GeometryConfig
 
     timings = {} if timings is None else timings
     source = get_source(cfg.source)
-    with _timed(timings, "read"):
-        scene = source.read_scene(
-            cfg.root,
-            scene_id,
-            frame_step=cfg.frames.frame_step,
-            max_frames=cfg.frames.max_source_frames,
-            labels=cfg.labels,
-        )
     geometry = GeometryConfig(max_frames=cfg.frames.max_frames, device=device or cfg.device, threads=threads)
     key = _cache_key(cfg, source, scene_id, geometry)
-    facts = facts_cache.load(key) if key else None
-    if facts is None:
+    cached = facts_cache.load(key) if key else None
+    scene = None
+    if cached is None or need_scene:
+        with _timed(timings, "read"):
+            scene = source.read_scene(
+                cfg.root,
+                scene_id,
+                frame_step=cfg.frames.frame_step,
+                max_frames=cfg.frames.max_source_frames,
+                labels=cfg.labels,
+            )
+    if cached is None:
+        from pipeline.geometry import compute_facts  # scipy and Open3D: not imported on a cache hit
+
         with _timed(timings, "geometry"):
-            facts = compute_facts(scene, geometry)
+            facts = compute_facts(scene, geometry)  # also counts the frames it skips into the scene
+        cached = facts_cache.CachedFacts(facts, dict(scene.skipped_frames), list(scene.warnings))
         if key:
-            facts_cache.store(key, facts)
-    if not facts.frames:
-        skipped = ", ".join(f"{k}={v}" for k, v in sorted(scene.skipped_frames.items())) or "no frames"
+            facts_cache.store(key, cached)
+    elif scene is not None:  # the scene as the geometry stage left it
+        scene.skipped_frames, scene.warnings = dict(cached.skipped_frames), list(cached.warnings)
+    if not cached.facts.frames:
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(cached.skipped_frames.items())) or "no frames"
         raise SceneError(f"no usable frame (every selected frame was skipped: {skipped})")
-    return scene, facts
+    return scene, cached.facts
 
 
 def _cache_key(cfg: BuildConfig, source: Any, scene_id: str, geometry: Any) -> str | None:

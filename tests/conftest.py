@@ -52,7 +52,9 @@ def ray_cluster():
     import ray
 
     # address="local": always a new instance of its own, never another process's (a parallel test worker's)
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    ray.init(
+        address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
     yield
     ray.shutdown()
 

@@ -84,3 +84,17 @@ def test_other_sources_are_cached_and_invalidated(
     mesh = next(p for p in root.rglob("*.ply") if scene_id in str(p))
     os.utime(mesh, ns=(mesh.stat().st_atime_ns, mesh.stat().st_mtime_ns + 10**9))  # touched: a new mtime
     assert geometry_ran()
+
+
+def test_a_hit_restores_what_the_geometry_stage_counted_and_generate_skips_the_read(scene_root: Path):
+    jpg = sorted((scene_root / "scans").glob("*/color/*.jpg"))[3]
+    jpg.write_bytes(jpg.read_bytes()[:200])  # truncated: the geometry stage skips and counts the frame
+    scene_id = jpg.parents[1].name
+    cfg = BuildConfig(root=scene_root, out=Path(os.devnull))
+    computed, _ = load_facts(cfg, scene_id)
+    assert computed.skipped_frames.get("color_truncated") == 1
+    cached, _ = load_facts(cfg, scene_id)
+    assert cached.skipped_frames == computed.skipped_frames and cached.warnings == computed.warnings
+    timings: dict[str, float] = {}
+    none, facts = load_facts(cfg, scene_id, timings, need_scene=False)
+    assert none is None and facts.frames and "read" not in timings and "geometry" not in timings
