@@ -108,6 +108,14 @@ def sentence_audit(
     }
     labels, chance = _labels(rows)
     offered = [{o[3:].strip() for o in (r.get("options") or [])} for r in rows]
+    right_all = Counter(labels)
+    offered_all = Counter(t for o in offered for t in o)
+    n_open = sum(1 for o in offered if not o)
+    prior = {
+        label: right_all[label] / (offered_all[label] + n_open)
+        for label in right_all
+        if offered_all[label] + n_open
+    }
     carrying: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(per_row):
         for s in row:
@@ -118,7 +126,9 @@ def sentence_audit(
         ):  # a sentence in every sample predicts nothing beyond the rest
             continue
         label, acc = _best_constant(idx, labels, offered)
-        base = sum(chance[i] for i in idx) / len(idx)
+        # against the label's own rate over the whole subtask (where it is offered), not 1/n: a label that is
+        # often right everywhere (a count of 1-2 below the median) is the prior's finding, not the sentence's
+        base = max(prior[label], sum(chance[i] for i in idx) / len(idx)) if label in prior else 0.0
         se = math.sqrt(max(base * (1 - base), 1e-12) / len(idx))
         z = (acc - base) / se
         if acc - base > max_excess and z >= min_z:

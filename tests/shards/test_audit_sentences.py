@@ -50,3 +50,15 @@ def test_a_sentence_that_only_narrows_the_options_is_not_a_leak():
             texts, note = ["front", "left", "back", "right"], "Each direction is a quarter of the circle."
         rows.append(mc(f"Where is it? {note}", texts, int(rng.integers(len(texts)))))
     assert sentence_audit(rows).predictive == []
+
+
+def test_numeric_sentences_are_judged_against_the_subtask_s_own_high_low_rate():
+    # counts 1, 2, 3 equally often: two thirds are at or below the median ("low") whatever the wording says
+    rows = [
+        {"question": f"How many lamps are there? {['Count once.', 'Count each.'][k % 2]}", "options": None,
+         "answer": str(1 + k % 3), "value": float(1 + k % 3), "labels": ["lamp"]}
+        for k in range(300)
+    ]  # fmt: skip
+    assert not sentence_audit(rows).predictive  # "low" 67 % everywhere is the prior, not the sentence
+    leak = [dict(r, question="How many lamps are there? Only a few.") if r["value"] == 1 else r for r in rows]
+    assert {p["sentence"] for p in sentence_audit(leak).predictive} == {"Only a few."}
