@@ -53,3 +53,14 @@ def test_every_subtask_is_asked_in_at_least_five_wordings(corpus: Path):
     for subtask, n in counts.items():
         if n >= 30:
             assert len(wordings[subtask]) >= 5, (subtask, sorted(wordings[subtask]))
+
+
+def test_the_demo_build_passes_the_shortcut_audit(corpus: Path, tmp_path: Path):
+    import shutil
+
+    from shards.audit import audit
+
+    copy = tmp_path / "corpus"  # the audit writes audit.json: keep the shared corpus untouched
+    shutil.copytree(corpus, copy)
+    result = audit(copy)
+    assert result.ok, result.failures[:5]
