@@ -89,10 +89,8 @@ def write_arkit_scene(
         {"data": data, "stats": {}, "comment": "", "confirm": True, "skipped": False},
     )
     stamps = [round(CLOCK_START_S + n * FRAME_DT_S, 3) for n in range(len(poses))]
-    write_truth(
-        video_dir / "demo_truth.json", video_id, room, mesh, np.eye(4), object_ids, len(poses), 0,
-        frame_indices=[round(t * 1000) for t in stamps],
-    )  # fmt: skip
+    milliseconds = [round(t * 1000) for t in stamps]
+    write_truth(video_dir / "demo_truth.json", video_id, room, mesh, np.eye(4), object_ids, milliseconds)
     _write_frames(video_dir / f"{video_id}_frames", video_id, turns_for(sky), mesh, poses, stamps, progress)
 
 

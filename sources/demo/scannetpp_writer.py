@@ -72,9 +72,8 @@ def write_scannetpp_scene(
         scans / "segments_anno.json",
         {"sceneId": scene_id, "appId": "sicorpus-demo", "annId": 0, "segGroups": groups},
     )
-    write_truth(
-        scene_dir / "demo_truth.json", scene_id, room, mesh, np.eye(4), object_ids, len(poses), FRAME_STEP
-    )
+    frame_indices = [k * FRAME_STEP for k in range(len(poses))]
+    write_truth(scene_dir / "demo_truth.json", scene_id, room, mesh, np.eye(4), object_ids, frame_indices)
     _write_iphone(iphone, mesh, poses, color_cam, progress or (lambda _: None))
 
 

@@ -58,7 +58,8 @@ def write_scene(
     unalign = np.linalg.inv(align)
     object_ids = _write_annotation(scene_dir, scene_id, mesh, unalign)
     _write_meta(scene_dir / f"{scene_id}.txt", room, align, depth_cam, color_cam, len(poses))
-    _write_truth(scene_dir / "demo_truth.json", scene_id, room, mesh, align, object_ids, len(poses))
+    frame_indices = [k * FRAME_STEP for k in range(len(poses))]
+    write_truth(scene_dir / "demo_truth.json", scene_id, room, mesh, align, object_ids, frame_indices)
 
     def report(message: str) -> None:
         if progress is not None:
@@ -116,15 +117,17 @@ def _write_meta(path: Path, room: Room, align: np.ndarray, depth: Camera, color:
     write_meta_txt(path, values)
 
 
-def _write_truth(
+def write_truth(
     path: Path,
     scene_id: str,
     room: Room,
     mesh: SceneMesh,
     align: np.ndarray,
     object_ids: dict[int, int],
-    frames: int,
+    frame_indices: list[int],
 ) -> None:
+    """`demo_truth.json`: the room and its objects as built, and the frame numbers in the layout's own
+    numbering (ScanNet frame N, ScanNet++ frame k, ARKit milliseconds)."""
     objects = []
     for k, oid in object_ids.items():
         ent = mesh.entities[k]
@@ -158,28 +161,6 @@ def _write_truth(
             },
             "objects": objects,
             "unannotated_objects": sum(not e.annotated for e in mesh.entities),
-            "frame_indices": [k * FRAME_STEP for k in range(frames)],
+            "frame_indices": list(frame_indices),
         },
     )
-
-
-def write_truth(
-    path: Path,
-    scene_id: str,
-    room: Room,
-    mesh: SceneMesh,
-    align: np.ndarray,
-    object_ids: dict[int, int],
-    frames: int,
-    frame_step: int,
-    frame_indices: list[int] | None = None,
-) -> None:
-    """`demo_truth.json` for the other layouts: their own frame numbering (ScanNet++ frame k, ARKit ms)."""
-    import json
-
-    _write_truth(path, scene_id, room, mesh, align, object_ids, frames)
-    truth = json.loads(path.read_text(encoding="utf-8"))
-    truth["frame_indices"] = (
-        frame_indices if frame_indices is not None else [k * frame_step for k in range(frames)]
-    )
-    write_json(path, truth)
