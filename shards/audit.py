@@ -205,10 +205,9 @@ def _letter_balance(result: SubtaskAudit, counts: list[tuple], t: AuditThreshold
         shares = {chr(65 + i): letters.get(chr(65 + i), 0) / total for i in range(n_options)}
         result.letter_shares[str(n_options)] = shares
         letter, share = max(shares.items(), key=lambda kv: (kv[1], -ord(kv[0])))
-        excess = share - 1.0 / n_options
         if total < t.min_samples:
             continue
-        z = excess / np.sqrt((1 / n_options) * (1 - 1 / n_options) / total)
+        excess, z = _excess_over_uniform(share, n_options, total)
         excesses.append((excess, float(z)))
         if excess > t.max_letter_excess and z >= t.min_z:
             result.failures.append(
@@ -254,6 +253,12 @@ def mention_ranks(stem: str, texts: list[str]) -> list[int] | None:
     return [order.index(i) if at[i] >= 0 else -1 for i in range(len(at))]
 
 
+def _excess_over_uniform(share: float, n: int, total: int) -> tuple[float, float]:
+    """How far a share of `total` answers lies above 1/n, and its z under the uniform null."""
+    excess = share - 1.0 / n
+    return excess, excess / float(np.sqrt((1 / n) * (1 - 1 / n) / total))
+
+
 def _position_balance(result: SubtaskAudit, samples: list[dict[str, Any]], t: AuditThresholds) -> None:
     """Share of right answers at each nearest-to-query rank and mention position, against 1/n."""
     counts: dict[str, dict[int, int]] = {}
@@ -273,10 +278,9 @@ def _position_balance(result: SubtaskAudit, samples: list[dict[str, Any]], t: Au
         shares = {str(r): by_rank.get(r, 0) / total for r in range(n)}
         result.position_shares[key] = shares
         rank, share = max(shares.items(), key=lambda kv: (kv[1], -int(kv[0])))
-        excess = share - 1.0 / n
         if total < t.min_samples:
             continue
-        z = excess / np.sqrt((1 / n) * (1 - 1 / n) / total)
+        excess, z = _excess_over_uniform(share, n, total)
         excesses.append((excess, float(z)))
         kind = "nearest to the query point" if key.startswith("nearest") else "mentioned"
         place = f"{int(rank) + 1}{['st', 'nd', 'rd'][int(rank)] if int(rank) < 3 else 'th'}"
