@@ -2,7 +2,7 @@
 
 Shard numbers follow the sorted scene list of the build, so names never depend on worker order, and a resumed
 build recognises finished scenes by their marker. JSON is serialised with sorted keys and tar members carry
-an integer mtime (webdataset otherwise adds PAX headers with the wall clock), so bytes are reproducible.
+mtime 0 (shards/tar_members.py writes exactly webdataset's TarWriter(mtime=0) bytes), so bytes are reproducible.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import webdataset as wds
 
 from shards.atomic import atomic_file, atomic_write, atomic_write_with
 from shards.layout import done_marker, index_path, rejects_path, shard_name, tar_path
+from shards.tar_members import TarMembers
 
 INDEX_SCHEMA = pa.schema(
     [
@@ -79,12 +79,12 @@ def write_scene_shard(
     name = f"{shard_name(shard_no)}.tar"
     rows: list[dict[str, Any]] = []
     with atomic_file(tar_path(out, shard_no)) as f:
-        sink = wds.TarWriter(f, mtime=0, encoder=False)
+        sink = TarMembers(f)
         for offset, sample in enumerate(samples):
             # The tar's own position, not a count of 512-byte headers: a name over 100 characters gets an
             # extended (PAX) header first, and the member then starts where that header does.
-            byte_offset = sink.tarstream.offset
-            sink.write({"__key__": sample["id"], "json": sample_bytes(sample)})
+            byte_offset = sink.offset
+            sink.add(f"{sample['id']}.json", sample_bytes(sample))
             rows.append(index_row(sample, name, offset, byte_offset))
         sink.close()
     table = pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
