@@ -192,11 +192,13 @@ def _letter_balance(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _numeric_values(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    # one quantile_cont over a list of quantiles sorts each group's values once, not three times
     rows = _rows(
         con,
+        "SELECT subtask, unit, n, min, q[1] AS p25, q[2] AS median, q[3] AS p75, max, mean FROM ("
         "SELECT subtask, coalesce(unit, '') AS unit, count(*) AS n, min(value) AS min, "
-        "quantile_cont(value, 0.25) AS p25, median(value) AS median, quantile_cont(value, 0.75) AS p75, "
-        "max(value) AS max, avg(value) AS mean FROM qa WHERE value IS NOT NULL GROUP BY ALL",
+        "quantile_cont(value, [0.25, 0.5, 0.75]) AS q, max(value) AS max, avg(value) AS mean "
+        "FROM qa WHERE value IS NOT NULL GROUP BY ALL)",
     )
     rows.sort(key=lambda r: (_subtask_order(r["subtask"]), r["unit"]))
     return rows
