@@ -37,6 +37,7 @@ letter and label shares use every sample.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from shards import audit_sentences
 from shards.atomic import atomic_write
@@ -151,17 +153,20 @@ def audit(
 
     results = []
     order = list(SUBTASKS)
-    for subtask, answer_type, n, scenes in sorted(
-        groups, key=lambda g: (order.index(g[0]) if g[0] in SUBTASKS else len(order), g[0], g[1])
-    ):
-        result = SubtaskAudit(subtask=subtask, answer_type=answer_type, n=int(n), scenes=int(scenes))
-        _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
-        _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
-        if answer_type == "multiple_choice":
-            _position_balance(result, samples.get((subtask, answer_type), []), thresholds)
-        _blind(result, samples.get((subtask, answer_type), []), thresholds)
-        audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
-        results.append(result)
+    # The baselines' matrices are small (thousands x 22): BLAS threads cost more in start-up and spinning
+    # than they save (a conditional-logit fit took 0.64 s with two threads, 0.02 s with one, same result).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for subtask, answer_type, n, scenes in sorted(
+            groups, key=lambda g: (order.index(g[0]) if g[0] in SUBTASKS else len(order), g[0], g[1])
+        ):
+            result = SubtaskAudit(subtask=subtask, answer_type=answer_type, n=int(n), scenes=int(scenes))
+            _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
+            _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
+            if answer_type == "multiple_choice":
+                _position_balance(result, samples.get((subtask, answer_type), []), thresholds)
+            _blind(result, samples.get((subtask, answer_type), []), thresholds)
+            audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
+            results.append(result)
     failures = [f for r in results for f in r.failures]
     result = AuditResult(ok=not failures, failures=failures, subtasks=results, thresholds=thresholds)
     atomic_write(out / "audit.json", json.dumps(result.to_dict(), sort_keys=True, indent=1).encode())
@@ -277,12 +282,19 @@ def nearest_ranks(stem: str, texts: list[str]) -> list[int] | None:
     return [order.index(i) for i in range(len(d))]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _whole_word(text: str) -> re.Pattern[str]:
+    """`text` as a whole word, compiled once: re's own cache keeps 512 patterns, far fewer than the option
+    texts of a large audit, so it recompiled most of them for every sample."""
+    return re.compile(r"(?<![a-z])" + re.escape(text) + r"(?![a-z])")
+
+
 def mention_ranks(stem: str, texts: list[str]) -> list[int] | None:
     """Each option's rank by where the stem first names it (-1: not named), when it names at least two."""
     low = stem.lower()
     at = []
     for t in texts:
-        m = re.search(r"(?<![a-z])" + re.escape(t.lower()) + r"(?![a-z])", low) if t else None
+        m = _whole_word(t.lower()).search(low) if t else None
         at.append(m.start() if m else -1)
     named = sorted(i for i in range(len(at)) if at[i] >= 0)
     if len(named) < 2:
