@@ -73,7 +73,7 @@ def _label_pattern(labels: Iterable[str]) -> re.Pattern[str] | None:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
-    """Compiled once per label set: re's own cache keeps 512 patterns, fewer than the label sets of an audit."""
+    """Compiled once per label set: re's own cache keeps 512 patterns, fewer than an audit's label sets."""
     alternatives = "|".join(re.escape(f) for f in forms)
     return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 

@@ -137,8 +137,8 @@ def _count_tables(con: duckdb.DuckDBPyConnection) -> None:
     samples per (category, subtask, answer type, source, scene), ~65k rows at 8M samples; `mc`, the correct
     answers per (MC subtask, options, letter, option text), a few thousand."""
     con.execute(
-        "CREATE TEMP TABLE per_scene AS SELECT category, subtask, answer_type, source, scene_id, count(*) AS n "
-        "FROM qa GROUP BY ALL"
+        "CREATE TEMP TABLE per_scene AS SELECT category, subtask, answer_type, source, scene_id, "
+        "count(*) AS n FROM qa GROUP BY ALL"
     )
     con.execute(
         "CREATE TEMP TABLE mc AS SELECT subtask, n_options, answer, answer_text, count(*) AS n "
@@ -166,7 +166,8 @@ def _letter_balance(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Share of each correct letter per (MC subtask, number of options); chance is 1/n_options."""
     counts = _rows(
         con,
-        "SELECT subtask, n_options, answer, sum(n) AS n FROM mc GROUP BY ALL ORDER BY subtask, n_options, answer",
+        "SELECT subtask, n_options, answer, sum(n) AS n FROM mc GROUP BY ALL "
+        "ORDER BY subtask, n_options, answer",
     )
     groups: dict[tuple[str, int], dict[str, int]] = {}
     for r in counts:
@@ -208,7 +209,8 @@ def _answer_texts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Per MC subtask: the most frequent correct option texts (direction labels, object labels) and shares."""
     top = _rows(
         con,
-        "WITH c AS (SELECT subtask, answer_text, sum(n) AS n FROM mc GROUP BY ALL), r AS (SELECT *, sum(n) OVER (PARTITION BY subtask) AS total, "
+        "WITH c AS (SELECT subtask, answer_text, sum(n) AS n FROM mc GROUP BY ALL), "
+        "r AS (SELECT *, sum(n) OVER (PARTITION BY subtask) AS total, "
         "count(*) OVER (PARTITION BY subtask) AS distinct_texts, "
         "row_number() OVER (PARTITION BY subtask ORDER BY n DESC, answer_text) AS rank FROM c) "
         f"SELECT * FROM r WHERE rank <= {TOP_ANSWERS} ORDER BY subtask, rank",
