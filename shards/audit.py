@@ -37,22 +37,30 @@ letter and label shares use every sample.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from shards import audit_sentences
 from shards.atomic import atomic_write
 from shards.index import connect, fetch_arrow
 from taxonomy import SUBTASKS
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 MAX_SAMPLES = 4000  # per subtask for the blind baselines: accuracy noise under a point, a 10-point threshold
 HASH_BINS = 1 << 20
+DUCKDB_MEMORY_LIMIT = "256MB"  # the index queries' working memory (DuckDB spills past it); see _bound_memory
 Z_CAP = 99.0  # z scores are clipped so audit.json stays plain JSON (no Infinity)
 MRA_THRESHOLDS = np.arange(0.5, 0.96, 0.05)
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
@@ -138,51 +146,93 @@ def audit(
     """Audit the corpus under OUT, write OUT/audit.json and return the result."""
     out = Path(out)
     thresholds = thresholds or AuditThresholds()
-    con = connect(out)
-    try:
-        groups = con.execute(
-            "SELECT subtask, answer_type, count(*), count(DISTINCT (source, scene_id)) FROM qa GROUP BY ALL"
-        ).fetchall()
-        letters = con.execute(
-            "SELECT subtask, n_options, answer, count(*) FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
-        ).fetchall()
-        labels = con.execute(
-            "SELECT subtask, answer_text, count(*) FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
-        ).fetchall()
-        rows = fetch_arrow(
-            con,
-            # row numbers over the narrow key columns first; the wide text columns only for the kept ids
-            "WITH c AS (SELECT subtask, answer_type, count(*) AS total FROM qa GROUP BY ALL), "
-            "k AS (SELECT id, c.total, row_number() OVER (PARTITION BY subtask, answer_type "
-            'ORDER BY shard, "offset", id) - 1 AS rn FROM qa JOIN c USING (subtask, answer_type)), '
-            f"keep AS (SELECT id, rn FROM k WHERE rn % greatest(1, ceil(total / {int(max_samples)})::BIGINT) = 0) "
-            "SELECT q.subtask, q.answer_type, source, scene_id, answer, question, options, value, labels, "
-            "labels[1] AS first_label, keep.rn FROM qa q JOIN keep USING (id) "
-            "ORDER BY subtask, answer_type, rn",
-        )
-    finally:
-        con.close()
+    groups, letters, labels, rows = _read_index(out, max_samples)
     samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows.to_pylist():
         samples.setdefault((row["subtask"], row["answer_type"]), []).append(row)
 
     results = []
     order = list(SUBTASKS)
-    for subtask, answer_type, n, scenes in sorted(
-        groups, key=lambda g: (order.index(g[0]) if g[0] in SUBTASKS else len(order), g[0], g[1])
-    ):
-        result = SubtaskAudit(subtask=subtask, answer_type=answer_type, n=int(n), scenes=int(scenes))
-        _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
-        _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
-        if answer_type == "multiple_choice":
-            _position_balance(result, samples.get((subtask, answer_type), []), thresholds)
-        _blind(result, samples.get((subtask, answer_type), []), thresholds)
-        audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
-        results.append(result)
+    # The baselines' matrices are small (thousands x 22): BLAS threads cost more in start-up and spinning
+    # than they save (a conditional-logit fit took 0.64 s with two threads, 0.02 s with one, same result).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for subtask, answer_type, n, scenes in sorted(
+            groups, key=lambda g: (order.index(g[0]) if g[0] in SUBTASKS else len(order), g[0], g[1])
+        ):
+            result = SubtaskAudit(subtask=subtask, answer_type=answer_type, n=int(n), scenes=int(scenes))
+            _letter_balance(result, [r for r in letters if r[0] == subtask], thresholds)
+            _label_balance(result, [r for r in labels if r[0] == subtask], thresholds)
+            if answer_type == "multiple_choice":
+                _position_balance(result, samples.get((subtask, answer_type), []), thresholds)
+            _blind(result, samples.get((subtask, answer_type), []), thresholds)
+            audit_sentences.attach(result, samples.get((subtask, answer_type), []), thresholds)
+            results.append(result)
     failures = [f for r in results for f in r.failures]
     result = AuditResult(ok=not failures, failures=failures, subtasks=results, thresholds=thresholds)
     atomic_write(out / "audit.json", json.dumps(result.to_dict(), sort_keys=True, indent=1).encode())
     return result
+
+
+def _read_index(out: Path, max_samples: int) -> tuple[list[tuple], list[tuple], list[tuple], pa.Table]:
+    """(samples and scenes per subtask, correct letters, correct option texts, the subsampled rows)."""
+    with tempfile.TemporaryDirectory(prefix="sicorpus-audit-") as spill:
+        con = connect(out)
+        try:
+            _bound_memory(con, Path(spill))
+            return (*_count_rows(con), _subsample(con, max_samples))
+        finally:
+            con.close()
+
+
+def _bound_memory(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    """The subsample's row numbers sort every row of the index (~2 GB at 8M rows when DuckDB may keep it all);
+    capped, DuckDB keeps under the limit and spills to `spill` where needed. Results do not change: the
+    final ORDER BY fixes the row order, so insertion order need not be kept either."""
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    con.execute("SET preserve_insertion_order = false")
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Per (subtask, answer type): samples and scenes; per MC subtask: counts by (options, letter) and by
+    option text. Two passes into small tables (samples per scene, MC answers), not one per count."""
+    con.execute(
+        "CREATE TEMP TABLE per_scene AS SELECT subtask, answer_type, source, scene_id, count(*) AS n "
+        "FROM qa GROUP BY ALL"
+    )
+    con.execute(
+        "CREATE TEMP TABLE mc AS SELECT subtask, n_options, answer, answer_text, count(*) AS n "
+        "FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
+    )
+    # one per_scene row per scene of a (subtask, answer type): count(*) counts its scenes
+    groups = con.execute(
+        "SELECT subtask, answer_type, sum(n), count(*) FROM per_scene GROUP BY ALL"
+    ).fetchall()
+    letters = con.execute("SELECT subtask, n_options, answer, sum(n) FROM mc GROUP BY ALL").fetchall()
+    labels = con.execute("SELECT subtask, answer_text, sum(n) FROM mc GROUP BY ALL").fetchall()
+    return groups, letters, labels
+
+
+def _subsample(con: duckdb.DuckDBPyConnection, max_samples: int) -> pa.Table:
+    """Every k-th sample of each (subtask, answer type) in index order, at most ~max_samples of each."""
+    return fetch_arrow(
+        con,
+        # Row numbers over the narrow key columns first; the wide text columns only for the kept ids. The
+        # sort of all rows behind them runs on numbers: (subtask, answer type) as its group number `part`,
+        # the shard as its rank `shard_no` (same order as the names), which halves its CPU time at 8M rows.
+        "WITH c AS (SELECT subtask, answer_type, count(*) AS total, "
+        "row_number() OVER (ORDER BY subtask, answer_type) AS part FROM qa GROUP BY subtask, answer_type), "
+        "s AS (SELECT shard, row_number() OVER (ORDER BY shard) AS shard_no "
+        "FROM (SELECT DISTINCT shard FROM qa WHERE shard IS NOT NULL)), "
+        # LEFT JOIN: a row without a shard sorts last, as it did by name
+        'k AS (SELECT id, c.total, row_number() OVER (PARTITION BY part ORDER BY shard_no, "offset", id) - 1 '
+        "AS rn FROM qa JOIN c USING (subtask, answer_type) LEFT JOIN s USING (shard)), "
+        "keep AS (SELECT id, rn FROM k "
+        f"WHERE rn % greatest(1, ceil(total / {int(max_samples)})::BIGINT) = 0) "
+        "SELECT q.subtask, q.answer_type, source, scene_id, answer, question, options, value, labels, "
+        "labels[1] AS first_label, keep.rn FROM qa q JOIN keep USING (id) "
+        "ORDER BY subtask, answer_type, rn",
+    )
 
 
 def _name(result: SubtaskAudit) -> str:
@@ -239,12 +289,19 @@ def nearest_ranks(stem: str, texts: list[str]) -> list[int] | None:
     return [order.index(i) for i in range(len(d))]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _whole_word(text: str) -> re.Pattern[str]:
+    """`text` as a whole word, compiled once: re's own cache keeps 512 patterns, far fewer than the option
+    texts of a large audit, so it recompiled most of them for every sample."""
+    return re.compile(r"(?<![a-z])" + re.escape(text) + r"(?![a-z])")
+
+
 def mention_ranks(stem: str, texts: list[str]) -> list[int] | None:
     """Each option's rank by where the stem first names it (-1: not named), when it names at least two."""
     low = stem.lower()
     at = []
     for t in texts:
-        m = re.search(r"(?<![a-z])" + re.escape(t.lower()) + r"(?![a-z])", low) if t else None
+        m = _whole_word(t.lower()).search(low) if t else None
         at.append(m.start() if m else -1)
     named = sorted(i for i in range(len(at)) if at[i] >= 0)
     if len(named) < 2:

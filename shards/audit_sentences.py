@@ -18,6 +18,7 @@ Pure functions over plain rows (question, options, answer, value, labels: the ob
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -66,7 +67,14 @@ def _label_pattern(labels: Iterable[str]) -> re.Pattern[str] | None:
     forms = {f for label in labels if label for f in (label, plural(label))}
     if not forms:
         return None
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    # longest first, so "lamps" masks before "lamp"; a fixed order among equal lengths keys the cache
+    return _forms_pattern(tuple(sorted(forms, key=lambda f: (-len(f), f))))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """Compiled once per label set: re's own cache keeps 512 patterns, fewer than an audit's label sets."""
+    alternatives = "|".join(re.escape(f) for f in forms)
     return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 
 
