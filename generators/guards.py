@@ -35,7 +35,7 @@ SURPLUS_DROP = "pulled, not taken (quota full or label capped)"
 
 def shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
     """Items in random order (guard 5: mention order never leaks the answer)."""
-    return [items[i] for i in rng.permutation(len(items))]
+    return [items[i] for i in rng.permutation(len(items)).tolist()]  # Python ints index a list faster
 
 
 def numeric_options(

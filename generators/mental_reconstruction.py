@@ -103,6 +103,7 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     groups = label_instances(facts)
     # labels with an instance seen in two frames: the only ones that can pass the filter
     labels = [lab for lab, inst in groups.items() if vis.visible[:, inst].sum(axis=0).max(initial=0) >= 2]
+    tables = {lab: _LabelFrames(facts, groups[lab]) for lab in labels}
     streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
     seen: set[tuple[str, tuple[int, ...]]] = set()
     while streams:  # a random merge of the labels' streams: candidates in random order, none pre-balanced
@@ -115,7 +116,7 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             ctx.drop("frame set already asked")
             continue
         seen.add(item)
-        draft = _unique_count_draft(facts, ctx, item[0], groups[item[0]], list(item[1]))
+        draft = _unique_count_draft(facts, ctx, item[0], tables[item[0]], list(item[1]))
         if draft is not None:
             yield draft
 
@@ -136,28 +137,42 @@ def _unique_count_frames(
                 yield label, tuple(sorted([*pair, *rest[: k - 2]]))
 
 
+class _LabelFrames:
+    """One label's visibility per frame, as plain lists: a label is asked about in up to a thousand frame
+    sets of 2-6 frames, where numpy's per-call overhead (np.ix_ and reductions over a few cells) was most of
+    the rule's time."""
+
+    def __init__(self, facts: SceneFacts, inst: list[int]):
+        vis = facts.visibility
+        self.inst = inst
+        self.seen = vis.visible[:, inst].tolist()  # frame -> [seen? per instance]
+        fractions = vis.visible_fraction[:, inst].tolist()
+        # frame -> whether an instance not counted there still shows a sliver (the same test as the
+        # element-wise ~visible & (fraction > UNSEEN_MAX_FRACTION), per frame)
+        self.sliver = [
+            any(not s and f > UNSEEN_MAX_FRACTION for s, f in zip(row, frow, strict=True))
+            for row, frow in zip(self.seen, fractions, strict=True)
+        ]
+        self.times = [fr.timestamp for fr in facts.frames]
+
+
 def _unique_count_draft(
-    facts: SceneFacts, ctx: GenContext, label: str, inst: list[int], frames: list[int]
+    facts: SceneFacts, ctx: GenContext, label: str, table: _LabelFrames, frames: list[int]
 ) -> Draft | None:
-    vis = facts.visibility
-    times = [facts.frames[f].timestamp for f in frames]
-    if (
-        min((b - a for a, b in zip(times, times[1:], strict=False)), default=math.inf) < MIN_FRAME_GAP_S
-    ):  # np.diff, no overhead
+    times = [table.times[f] for f in frames]
+    if min((b - a for a, b in zip(times, times[1:], strict=False)), default=math.inf) < MIN_FRAME_GAP_S:
         ctx.drop(f"frames < {MIN_FRAME_GAP_S:g} s apart")
         return None
-    block = vis.visible[np.ix_(frames, inst)]  # (frames, instances)
-    if block.sum(axis=0).max() < 2:  # filter: an instance seen twice, so per-frame summing is wrong
+    rows = [table.seen[f] for f in frames]  # (frames, instances)
+    per_instance = [sum(col) for col in zip(*rows, strict=True)]
+    if max(per_instance) < 2:  # filter: an instance seen twice, so per-frame summing is wrong
         ctx.drop("no instance seen in two of the frames")
         return None
-    fractions = vis.visible_fraction[np.ix_(frames, inst)]
-    if (
-        ~block & (fractions > UNSEEN_MAX_FRACTION)
-    ).any():  # clear margin: a sliver is neither seen nor unseen
+    if any(table.sliver[f] for f in frames):  # clear margin: a sliver is neither seen nor unseen
         ctx.drop("an instance only partly visible (neither seen nor unseen)")
         return None
-    counted = [o for o, s in zip(inst, block.any(axis=0), strict=True) if s]
-    per_frame = [int(x) for x in block.sum(axis=1)]
+    counted = [o for o, c in zip(table.inst, per_instance, strict=True) if c]
+    per_frame = [sum(row) for row in rows]
     n = len(counted)
     question = ctx.template(UNIQUE_COUNT_TEMPLATES, label=label, labels=plural(label), n=len(frames))
     return Draft(
