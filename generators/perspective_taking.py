@@ -116,28 +116,58 @@ CORRESPONDENCE_TEMPLATES = [
 ]
 
 
-def _coord_text(uv: np.ndarray) -> str:
-    return f"({int(round(float(uv[0]) * 1000))}, {int(round(float(uv[1]) * 1000))})"
+def _coord_text(u: float, v: float) -> str:
+    return f"({int(round(u * 1000))}, {int(round(v * 1000))})"
 
 
-def _gap(px: np.ndarray, a: int, b: int) -> float:
-    """np.linalg.norm(px[a] - px[b]) for a 2-vector: the same products and sum in the same order, so the same
-    float, without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
-    dx, dy = float(px[a, 0]) - float(px[b, 0]), float(px[a, 1]) - float(px[b, 1])
+def _gap(a: list[float], b: list[float]) -> float:
+    """np.linalg.norm(a - b) for two 2-vectors: the same products and sum in the same order, so the same float,
+    without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
+    dx, dy = a[0] - b[0], a[1] - b[1]
     return math.sqrt(dx * dx + dy * dy)
 
 
 def _spaced_pick(
-    candidates: np.ndarray, px: np.ndarray, chosen: list[int], k: int, min_px: float, rng: np.random.Generator
+    candidates: np.ndarray,
+    px: dict[int, list[float]],
+    chosen: list[int],
+    k: int,
+    min_px: float,
+    rng: np.random.Generator,
 ) -> list[int] | None:
-    """k of `candidates` (random order), each >= min_px from every point already chosen; None if impossible."""
+    """k of `candidates` (random order), each >= min_px from every point already chosen; None if impossible.
+    `px`: track point -> its pixel position."""
     picked: list[int] = []
-    for c in rng.permutation(candidates):
+    for c in rng.permutation(candidates).tolist():
         if len(picked) == k:
             break
-        if all(_gap(px, o, c) >= min_px for o in chosen + picked):
-            picked.append(int(c))
+        at = px[c]
+        if all(_gap(px[o], at) >= min_px for o in chosen + picked):
+            picked.append(c)
     return picked if len(picked) == k else None
+
+
+def _norms(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """np.linalg.norm of the rows of [dx, dy] (axis=1), bit for bit (its sqrt of the sum of squares, in the
+    same dtype), without its ~10 us of overhead per call."""
+    return np.sqrt(dx * dx + dy * dy)
+
+
+class _SecondImage:
+    """What the options of one second image need, computed once: an image is the second of many pairs."""
+
+    def __init__(self, tracks: Any, f2: int, printed: np.ndarray, size: np.ndarray):
+        self.seen = np.nonzero(tracks.visible[f2])[0]
+        px = (tracks.uv[f2] * size)[self.seen]  # pixels of the seen points
+        self.px_x, self.px_y = px[:, 0].copy(), px[:, 1].copy()
+        shown = printed[self.seen]  # what the options print (0-1000)
+        self.printed_x, self.printed_y = shown[:, 0].copy(), shown[:, 1].copy()
+        self.px_of = dict(zip(self.seen.tolist(), px.tolist(), strict=True))
+
+    def spaced_from(self, p: int, min_px: float) -> np.ndarray:
+        """Mask over `seen`: the points >= min_px from p in pixels (never p itself, at distance 0)."""
+        x, y = self.px_of[p]
+        return _norms(self.px_x - x, self.px_y - y) >= min_px
 
 
 @rule("view_correspondence")
@@ -154,41 +184,36 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     size = np.array([facts.image_width, facts.image_height], dtype=np.float64)
     _, valid = _valid_poses(facts)
     first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx)
-    image2: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # per second image, asked in many pairs
-    for k in ctx.rng.permutation(len(first)):
+    printed = np.round(tracks.uv * 1000)  # what the question and the options print (0-1000)
+    image2: dict[int, _SecondImage] = {}  # per second image, asked in many pairs
+    for k in ctx.rng.permutation(len(first)).tolist():
         f1, f2 = int(first[k]), int(second[k])
         common = np.nonzero(tracks.visible[f1] & tracks.visible[f2])[0]
         if f2 not in image2:
-            # seen points, pixels and what the options print (0-1000)
-            image2[f2] = (
-                np.nonzero(tracks.visible[f2])[0],
-                tracks.uv[f2] * size,
-                np.round(tracks.uv[f2] * 1000),
-            )
-        seen2, px2, printed2 = image2[f2]
+            image2[f2] = _SecondImage(tracks, f2, printed[f2], size)
+        img = image2[f2]
         if len(common) == 0:
             ctx.drop("no track point seen in both images")
             continue
-        if len(seen2) < 4:
+        if len(img.seen) < 4:
             ctx.drop("fewer than 4 track points in image 2")
             continue
-        for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR]:
-            p = int(p)
-            query = np.round(tracks.uv[f1, p] * 1000)
-            others = seen2[seen2 != p]
-            others = others[np.linalg.norm(px2[others] - px2[p], axis=1) >= CORRESPONDENCE_MIN_PX]
-            to_query = np.linalg.norm(printed2[others] - query, axis=1)
-            true_to_query = float(np.linalg.norm(printed2[p] - query))
+        for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR].tolist():
+            query = printed[f1, p]
+            spaced = img.spaced_from(p, CORRESPONDENCE_MIN_PX)
+            others = img.seen[spaced]
+            to_query = _norms(img.printed_x[spaced] - query[0], img.printed_y[spaced] - query[1])
+            true_to_query = float(np.linalg.norm(printed[f2, p] - query))
             rank = int(ctx.rng.integers(4))
             closer = _spaced_pick(
-                others[to_query < true_to_query], px2, [p], rank, CORRESPONDENCE_MIN_PX, ctx.rng
+                others[to_query < true_to_query], img.px_of, [p], rank, CORRESPONDENCE_MIN_PX, ctx.rng
             )
             farther = (
                 None
                 if closer is None
                 else _spaced_pick(
                     others[to_query > true_to_query],
-                    px2,
+                    img.px_of,
                     [p, *closer],
                     3 - rank,
                     CORRESPONDENCE_MIN_PX,
@@ -199,19 +224,20 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop(f"no options >= {CORRESPONDENCE_MIN_PX:g} px apart at the drawn distance rank")
                 continue
             options = [p, *closer, *farther]
-            x, y = (int(round(float(v) * 1000)) for v in tracks.uv[f1, p])
+            uv1 = tracks.uv[f1, p]
+            x, y = (int(round(v * 1000)) for v in uv1.tolist())
             yield Draft(
                 question=ctx.template(CORRESPONDENCE_TEMPLATES, x=x, y=y, note=_pick(ctx, COORD_NOTES)),
                 frames=[f1, f2],
                 objects=[],
-                choices=[_coord_text(tracks.uv[f2, o]) for o in options],
+                choices=[_coord_text(*uv) for uv in tracks.uv[f2, options].tolist()],
                 extra={
                     "track_point": p,
                     "point_world": tracks.points[p],
-                    "uv_image1": tracks.uv[f1, p],
+                    "uv_image1": uv1,
                     "uv_image2": tracks.uv[f2, p],
                     "option_track_points": options,
-                    "option_px": px2[options],
+                    "option_px": [img.px_of[o] for o in options],
                     "true_rank_by_distance_to_query": rank,  # in printed 0-1000 coordinates
                     "overlap": float(facts.overlap[f1, f2]),
                 },
