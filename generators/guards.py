@@ -33,9 +33,20 @@ OPTION_PRIOR_DROP = "answer text over-used (option prior)"
 SURPLUS_DROP = "pulled, not taken (quota full or label capped)"
 
 
+def draw_index(rng: np.random.Generator, n: int) -> int:
+    """int(rng.integers(n)), the same draw; for n == 1 numpy draws nothing from the stream (its range is
+    empty), so the call and its overhead are skipped (tests/generators/test_guards.py holds numpy to this)."""
+    return 0 if n == 1 else int(rng.integers(n))
+
+
+def order(rng: np.random.Generator, n: int) -> list[int]:
+    """rng.permutation(n) as Python ints; for n < 2 numpy's shuffle draws nothing, so the call is skipped."""
+    return list(range(n)) if n < 2 else rng.permutation(n).tolist()
+
+
 def shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
     """Items in random order (guard 5: mention order never leaks the answer)."""
-    return [items[i] for i in rng.permutation(len(items)).tolist()]  # Python ints index a list faster
+    return [items[i] for i in order(rng, len(items))]
 
 
 def numeric_options(
@@ -62,16 +73,16 @@ class LetterBalancer:
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
-        self.used: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.used: dict[int, list[int]] = {}  # number of options -> times each letter was right
 
     def place(self, choices: list[str]) -> tuple[list[str], int]:
         n = len(choices)
-        counts = self.used[n]
-        least = min(counts[i] for i in range(n))
-        ties = [i for i in range(n) if counts[i] == least]
-        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw, without its overhead
+        counts = self.used.setdefault(n, [0] * n)
+        least = min(counts)
+        ties = [i for i, c in enumerate(counts) if c == least]
+        slot = ties[draw_index(self.rng, len(ties))]  # = rng.choice(ties), same draw, without its overhead
         counts[slot] += 1
-        rest = [choices[1 + i] for i in self.rng.permutation(n - 1)]
+        rest = [choices[1 + i] for i in order(self.rng, n - 1)]
         rest.insert(slot, choices[0])
         return rest, slot
 
@@ -106,7 +117,7 @@ class MentionOrderBalancer:
         counts = self.used.setdefault(len(versions), [0] * len(versions))
         least = min(counts)
         ties = [k for k, c in enumerate(counts) if c == least]
-        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw
+        slot = ties[draw_index(self.rng, len(ties))]  # = rng.choice(ties), same draw
         counts[slot] += 1
         return versions[slot]
 
@@ -233,7 +244,7 @@ def select_balanced(
                 break
             idle = 0
             continue
-        for group in (groups[i] for i in rng.permutation(len(groups))):
+        for group in (groups[i] for i in order(rng, len(groups))):
             if len(chosen) == quota:
                 break
             cycle = cycles[group]
@@ -241,7 +252,7 @@ def select_balanced(
                 cycle.popleft()
             if not cycle:
                 keys = by_group[group]
-                cycle.extend(keys[i] for i in rng.permutation(len(keys)))
+                cycle.extend(keys[i] for i in order(rng, len(keys)))
             key = cycle.popleft()
             if cap_ratio is not None and _capped(key, taken, dead, cap_ratio):
                 idle += 1
