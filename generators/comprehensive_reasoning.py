@@ -141,12 +141,12 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         return
     names = sorted(groups)
     label_vis = np.stack([facts.visibility.visible[:, groups[lab]].any(axis=1) for lab in names], axis=1)
-    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
+    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64).tolist()
     asked: set[frozenset[str]] = set()
     for start, end in _video_windows(len(facts.frames), ctx):
         video = _window_frames(start, end, ctx.config.video_frames)
         first_video = _first_times_in(label_vis, times, video)
-        first_all = _first_times_in(label_vis, times, list(range(start, end + 1)))
+        first_all = _first_times_in(label_vis, times, range(start, end + 1))
         by_time: dict[float, list[int]] = {}
         for lab, t in first_video.items():
             by_time.setdefault(t, []).append(lab)
@@ -157,7 +157,8 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         for _ in range(APPEARANCE_TRIES_PER_WINDOW):
             picked = sorted(ctx.rng.choice(len(slots), size=APPEARANCE_LABELS, replace=False))
             slot_times = [slots[i] for i in picked]
-            if min(np.diff(slot_times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
+            gaps = (b - a for a, b in zip(slot_times, slot_times[1:], strict=False))  # np.diff, no overhead
+            if min(gaps) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
                 ctx.drop(f"first appearances < {APPEARANCE_MIN_GAP_S:g} s apart")
                 continue
             order_idx = [by_time[t][int(ctx.rng.integers(len(by_time[t])))] for t in slot_times]
@@ -170,12 +171,18 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop("the full trajectory orders the labels differently")
                 continue
             asked.add(frozenset(order))
-            yield _appearance_draft(facts, ctx, video, order, [first_video[i] for i in order_idx])
+            first_s = [first_video[i] for i in order_idx]
+            yield _appearance_draft(facts, ctx, video, order, [groups[lab] for lab in order], first_s)
             break
 
 
 def _appearance_draft(
-    facts: SceneFacts, ctx: GenContext, video: list[int], order: list[str], first_s: list[float]
+    facts: SceneFacts,
+    ctx: GenContext,
+    video: list[int],
+    order: list[str],
+    instances: list[list[int]],
+    first_s: list[float],
 ) -> Draft:
     wrong = [p for p in permutations(order) if list(p) != order]
     distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
@@ -183,7 +190,7 @@ def _appearance_draft(
     return Draft(
         question=ctx.template(APPEARANCE_TEMPLATES, a=a, b=b, c=c, d=d),
         frames=video,
-        objects=[_first_instance(facts, lab, video) for lab in order],
+        objects=[_first_instance(facts, inst, video) for inst in instances],
         choices=[", ".join(p) for p in [order, *distractors]],
         extra={
             "first_seen_s": dict(zip(order, first_s, strict=True)),
@@ -206,19 +213,23 @@ def _video_windows(n_frames: int, ctx: GenContext) -> Iterator[tuple[int, int]]:
 
 def _window_frames(start: int, end: int, k: int) -> list[int]:
     """Up to k positions uniform over [start, end] (as GenContext.video_frames does for the whole trajectory)."""
-    return sorted({int(round(x)) for x in np.linspace(start, end, min(k, end - start + 1))})
+    return sorted({round(x) for x in np.linspace(start, end, min(k, end - start + 1)).tolist()})
 
 
-def _first_times_in(label_vis: np.ndarray, times: np.ndarray, frames: Sequence[int]) -> dict[int, float]:
+def _first_times_in(label_vis: np.ndarray, times: list[float], frames: Sequence[int]) -> dict[int, float]:
     """Label column -> timestamp of the first of `frames` where the label is visible (labels never seen left out)."""
-    sub = label_vis[list(frames)]
-    seen = sub.any(axis=0)
-    first = np.argmax(sub, axis=0)
-    return {int(i): float(times[frames[int(first[i])]]) for i in np.flatnonzero(seen)}
+    sub = (
+        label_vis[frames.start : frames.stop : frames.step]
+        if isinstance(frames, range)
+        else label_vis[list(frames)]
+    )
+    seen = sub.any(axis=0).tolist()
+    first = np.argmax(sub, axis=0).tolist()
+    return {i: times[frames[k]] for i, (s, k) in enumerate(zip(seen, first, strict=True)) if s}
 
 
-def _first_instance(facts: SceneFacts, label: str, frames: Sequence[int]) -> int:
-    inst = label_instances(facts)[label]
+def _first_instance(facts: SceneFacts, inst: list[int], frames: Sequence[int]) -> int:
+    """The label's instance (`inst`) seen first in `frames` (the first listed when none is seen)."""
     for f in frames:
         for o in inst:
             if facts.visibility.visible[f, o]:
