@@ -23,7 +23,7 @@ from generators.viewpoint import (
     DirectionBins,
     floor_angle,
     horizontal_norm,
-    motion_direction,
+    motion_directions,
     relative_translations,
 )
 from schemas.facts import SceneFacts
@@ -282,13 +282,19 @@ def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draf
         return
     forward_t = relative_translations(poses, first, second)
     reverse_t = relative_translations(poses, second, first)
+    forward_label = motion_directions(forward_t, MOTION_DOMINANCE, MOTION_MIN_M)
+    reverse_label = motion_directions(reverse_t, MOTION_DOMINANCE, MOTION_MIN_M)
+    first_l, second_l = first.tolist(), second.tolist()
     used = dict.fromkeys(MOTION_OPTIONS, 0)
     keyed: list[tuple[str, tuple[int, int, np.ndarray, str]]] = []
-    for k in ctx.rng.permutation(len(first)):
+    for k in ctx.rng.permutation(len(first)).tolist():
         orders = [
-            (label, (int(a), int(b), t, label))
-            for a, b, t in ((first[k], second[k], forward_t[k]), (second[k], first[k], reverse_t[k]))
-            if (label := motion_direction(t, MOTION_DOMINANCE, MOTION_MIN_M)) in MOTION_OPTIONS
+            (label, (a, b, t, label))
+            for a, b, t, label in (
+                (first_l[k], second_l[k], forward_t[k], forward_label[k]),
+                (second_l[k], first_l[k], reverse_t[k], reverse_label[k]),
+            )
+            if label in MOTION_OPTIONS
         ]
         if not orders:
             ctx.drop(f"no horizontal direction {MOTION_DOMINANCE:g}x the others and >= {MOTION_MIN_M:g} m")
@@ -331,23 +337,26 @@ def _rotation_text(signed_deg: int) -> str:
     return f"turned {'left' if signed_deg > 0 else 'right'} by about {abs(signed_deg)} degrees"
 
 
+ROTATION_GRID = np.array(
+    [s * m for m in range(ROTATION_STEP_DEG, int(ROTATION_MAX_DEG) + 1, ROTATION_STEP_DEG) for s in (1, -1)]
+)
+
+
 def rotation_options(true_deg: int, pool: Sequence[int], rng: np.random.Generator) -> list[int]:
     """The true signed, rounded yaw first, then 3 distractors pairwise >= ROTATION_SPACING_DEG apart (signed, so
     they differ in direction or in size). Distractors are drawn from the scene's own answers (mirrored) so the
-    typical magnitude gives nothing away; the grid fills in when the pool runs short."""
-    grid = [
-        s * m for m in range(ROTATION_STEP_DEG, int(ROTATION_MAX_DEG) + 1, ROTATION_STEP_DEG) for s in (1, -1)
-    ]
+    typical magnitude gives nothing away; the grid fills in when the pool runs short. `pool` may be an array:
+    the draws are the same, without converting a list of a thousand answers per question."""
     chosen = [true_deg]
     for source in (
-        list(rng.choice(pool, size=min(len(pool), 64))) if len(pool) else [],
-        list(rng.permutation(grid)),
+        rng.choice(pool, size=min(len(pool), 64)).tolist() if len(pool) else [],
+        rng.permutation(ROTATION_GRID).tolist(),
     ):
         for v in source:
             if len(chosen) == 4:
                 return chosen
-            if all(abs(int(v) - c) >= ROTATION_SPACING_DEG for c in chosen):
-                chosen.append(int(v))
+            if all(abs(v - c) >= ROTATION_SPACING_DEG for c in chosen):
+                chosen.append(v)
     return chosen
 
 
@@ -375,8 +384,11 @@ def camera_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         f"yaw outside {ROTATION_MIN_DEG:g}-{ROTATION_MAX_DEG:g} deg or an optical axis near vertical",
         int((~ok).sum()),
     )
-    pool = [int(v) for v in rounded[ok]] + [-int(v) for v in rounded[ok]]
-    keyed = [("left" if yaw[k] > 0 else "right", int(k)) for k in ctx.rng.permutation(len(first)) if ok[k]]
+    pool = np.array([int(v) for v in rounded[ok]] + [-int(v) for v in rounded[ok]], dtype=np.int64)
+    ok_l, yaw_l = ok.tolist(), yaw.tolist()
+    keyed = [
+        ("left" if yaw_l[k] > 0 else "right", k) for k in ctx.rng.permutation(len(first)).tolist() if ok_l[k]
+    ]
     for _, k in keyed:
         options = rotation_options(int(rounded[k]), pool, ctx.rng)
         f1, f2 = int(first[k]), int(second[k])
