@@ -11,6 +11,7 @@ import numpy as np
 
 from generators.base import Draft, GenContext
 from generators.common import label_instances, plural
+from generators.guards import draw_index
 from generators.registry import rule
 from schemas.facts import SceneFacts
 
@@ -511,18 +512,21 @@ def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
     valid_mask = np.array([np.isfinite(f.pose).all() for f in facts.frames], dtype=bool)
     valid = [int(f) for f in np.flatnonzero(valid_mask)]
+    steps = [  # the frames a chain may step to from each frame: found once per scene, not once per step
+        np.flatnonzero(valid_mask & (times >= t + ORDER_MIN_GAP_S) & (row >= ORDER_MIN_OVERLAP)).tolist()
+        for t, row in zip(times, np.asarray(facts.overlap), strict=True)
+    ]
+    times, overlap = times.tolist(), np.asarray(facts.overlap).tolist()
     tried: set[tuple[int, ...]] = set()
     for _ in range(ATTEMPTS):
         for start in ctx.shuffled(valid):
             k = int(ctx.rng.integers(ORDER_FRAMES[0], ORDER_FRAMES[1] + 1))
             chain = [start]
             while len(chain) < k:
-                last = chain[-1]
-                later = times >= times[last] + ORDER_MIN_GAP_S
-                nxt = np.flatnonzero(valid_mask & later & (facts.overlap[last] >= ORDER_MIN_OVERLAP))
+                nxt = steps[chain[-1]]
                 if len(nxt) == 0:
                     break
-                chain.append(int(nxt[int(ctx.rng.integers(len(nxt)))]))
+                chain.append(nxt[draw_index(ctx.rng, len(nxt))])
             if len(chain) < k:
                 ctx.drop(f"no chain of {k} frames >= {ORDER_MIN_GAP_S:g} s apart sharing content")
                 continue
@@ -530,25 +534,26 @@ def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop("frame set already asked")
                 continue
             tried.add(tuple(chain))
-            draft = _frame_order_draft(facts, ctx, chain, times)
+            draft = _frame_order_draft(facts, ctx, chain, times, overlap)
             if draft is not None:
                 yield draft
 
 
 def _frame_order_draft(
-    facts: SceneFacts, ctx: GenContext, chain: list[int], times: np.ndarray
+    facts: SceneFacts, ctx: GenContext, chain: list[int], times: list[float], overlap: list[list[float]]
 ) -> Draft | None:
+    """`times` and `overlap` are the scene's timestamps and overlap matrix as plain lists."""
     k = len(chain)
     ordered = sorted(chain, key=lambda f: times[f])
-    if min(np.diff(times[ordered])) < ORDER_MIN_GAP_S:  # filter: frames >= 1 s apart
-        ctx.drop(f"frames < {ORDER_MIN_GAP_S:g} s apart")
+    if min(times[b] - times[a] for a, b in zip(ordered, ordered[1:], strict=False)) < ORDER_MIN_GAP_S:
+        ctx.drop(f"frames < {ORDER_MIN_GAP_S:g} s apart")  # filter: frames >= 1 s apart
         return None
-    consecutive = [float(facts.overlap[ordered[i], ordered[i + 1]]) for i in range(k - 1)]
+    consecutive = [overlap[ordered[i]][ordered[i + 1]] for i in range(k - 1)]
     if min(consecutive) < ORDER_MIN_OVERLAP:  # filter: consecutive frames share scene content
         ctx.drop(f"consecutive frames overlap < {ORDER_MIN_OVERLAP:.0%}")
         return None
     # the chain of shared content must single out the order: no skipping pair overlaps as much as a step does
-    skipping = [float(facts.overlap[ordered[i], ordered[j]]) for i in range(k) for j in range(i + 2, k)]
+    skipping = [overlap[ordered[i]][ordered[j]] for i in range(k) for j in range(i + 2, k)]
     if skipping and max(skipping) >= min(consecutive):
         ctx.drop("a skipping pair overlaps as much as a step (order ambiguous)")
         return None
@@ -566,7 +571,7 @@ def _frame_order_draft(
         choices=text,
         extra={
             "true_order_frames": [facts.frames[f].index for f in ordered],
-            "timestamps": [float(times[f]) for f in ordered],
+            "timestamps": [times[f] for f in ordered],
             "consecutive_overlap": consecutive,
         },
         balance_key=text[0],
