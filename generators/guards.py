@@ -229,16 +229,20 @@ def select_balanced(
     cycles: dict[str, deque[str]] = defaultdict(deque)  # group -> keys still to visit in its current cycle
     chosen: list[Draft] = []
     idle = 0  # attempts in a row that took nothing and changed nothing
+    # the live keys by group change only when a pull brings a new key or a key dies or revives: rebuilt then,
+    # not once per round (a round takes one draft per group, and sorting every key per draft was most of it)
+    dead_changes, layout_at = 0, None
     while len(chosen) < quota:
-        dead -= {k for k in dead if pool.buckets[k]}  # a later pull brought one
-        live = sorted(k for k in pool.buckets if k not in dead)
-        if not live:
+        revived = {k for k in dead if pool.buckets[k]}  # a later pull brought one
+        if revived:
+            dead -= revived
+            dead_changes += 1
+        if layout_at != (len(pool.buckets), dead_changes):
+            layout_at = (len(pool.buckets), dead_changes)
+            groups, by_group, widest = _live_layout(pool.buckets, dead)
+        if not groups:
             break
-        by_group: dict[str, list[str]] = defaultdict(list)
-        for key in live:
-            by_group[key_group(key)].append(key)
-        groups = sorted(by_group)
-        if idle > len(groups) * max(len(v) for v in by_group.values()):
+        if idle > len(groups) * widest:
             # every live key is capped or refused: new drafts may bring new keys; else nothing more to take
             if not any(pool.pull() for _ in range(patience)):
                 break
@@ -260,6 +264,7 @@ def select_balanced(
             draft = pool.take(key, patience)
             if draft is None:
                 dead.add(key)
+                dead_changes += 1
                 idle = 0
                 continue
             bucket = pool.buckets[key]
@@ -283,6 +288,16 @@ def select_balanced(
     count(drops, OPTION_PRIOR_DROP, held)
     count(drops, SURPLUS_DROP, pool.left_over() - held)
     return chosen
+
+
+def _live_layout(
+    buckets: dict[str, deque[Draft]], dead: set[str]
+) -> tuple[list[str], dict[str, list[str]], int]:
+    """The groups of the live keys (sorted), each group's live keys (sorted) and the largest group's size."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(k for k in buckets if k not in dead):
+        by_group[key_group(key)].append(key)
+    return sorted(by_group), by_group, max((len(v) for v in by_group.values()), default=0)
 
 
 def _capped(key: str, taken: dict[str, int], dead: set[str], cap_ratio: float) -> bool:

@@ -942,6 +942,7 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
     poses, valid = _valid_poses(facts)
     vis = facts.visibility
     singles = facts.single_instance()
+    centre = {o: facts.objects[o].centroid.astype(np.float64) for o in singles}  # a mean over all points
     keyed: list[tuple[str, tuple[int, int, int, np.ndarray, tuple]]] = []
     for f in ctx.shuffled(range(len(facts.frames))):
         if not valid[f] or horizontal_norm(poses[f, :3, 2]) < MIN_HORIZONTAL_AXIS:
@@ -955,7 +956,7 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
             for b in shown:
                 if a == b:
                     continue
-                d = facts.objects[a].centroid.astype(np.float64) - facts.objects[b].centroid
+                d = centre[a] - centre[b]
                 delta = np.array([d @ right, d @ fwd, d[2]])
                 parts = camera_relative_parts(delta)
                 if parts is None:
