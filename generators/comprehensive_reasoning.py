@@ -262,6 +262,7 @@ def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     planner = RoutePlanner(facts.free_space)
     centers = {o: facts.objects[o].centroid[:2].astype(np.float64) for o in named}
     snapped = {o: planner.nearest_free(centers[o], START_SNAP_M) for o in named}
+    floor_points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in named}  # for _landmarks
     for a in ctx.shuffled(named):
         for c in ctx.shuffled(named):
             if c == a:
@@ -269,12 +270,14 @@ def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             if snapped[a] is None or snapped[c] is None:
                 ctx.drop(f"start or goal > {START_SNAP_M:g} m from free floor")
                 continue
-            draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped)
+            draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped, floor_points)
             if draft is not None:
                 yield draft
 
 
-def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, centers, snapped) -> Draft | None:
+def _route_draft(
+    facts, ctx, planner: RoutePlanner, a: int, c: int, named, centers, snapped, floor_points
+) -> Draft | None:
     start, goal = snapped[a], snapped[c]
     route = planner.route(start, goal)
     if route is None or route.length < ROUTE_MIN_LENGTH_M:  # filter: a path exists
@@ -306,7 +309,7 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
         return None
     words = [t for t in turns if t]
     names = [facts.objects[o].label for o in (a, b, c)]
-    landmarks = _landmarks(facts, route, named, exclude=(a, c))
+    landmarks = _landmarks(floor_points, route, named, exclude=(a, c))
     actions = _actions(
         route, turns, names[2], [facts.objects[o].label if o is not None else None for o in landmarks]
     )
@@ -351,13 +354,14 @@ def _turns(route, heading: np.ndarray) -> list[str | None] | None:
     return out
 
 
-def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence[int]) -> list[int | None]:
+def _landmarks(
+    floor_points: dict[int, np.ndarray], route, named: Sequence[int], exclude: Sequence[int]
+) -> list[int | None]:
     """Per inner leg (all but the last): the named object that marks its end, or None. "Go forward until the X"
     stops where X is reached, so the object's nearest floor-projected point is within LANDMARK_MAX_M of the
     corner the leg ends at, every other named object's at least LANDMARK_GAP_M farther, and that point lies
-    past the middle of the leg."""
+    past the middle of the leg. `floor_points`: object -> its points' x, y (float64)."""
     names = [o for o in named if o not in exclude]
-    points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in names}
     out: list[int | None] = []
     for k in range(len(route.segments) - 1):
         start, corner = route.waypoints[k], route.waypoints[k + 1]
@@ -365,12 +369,12 @@ def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence
         if not names:
             out.append(None)
             continue
-        nearest = [np.linalg.norm(points[o] - corner, axis=1) for o in names]
+        nearest = [np.linalg.norm(floor_points[o] - corner, axis=1) for o in names]
         d = np.array([float(n.min()) for n in nearest])
         order = np.argsort(d, kind="stable")
         best = names[int(order[0])]
         runner_up = d[order[1]] if len(order) > 1 else np.inf
-        reach = points[best][int(np.argmin(nearest[int(order[0])]))]
+        reach = floor_points[best][int(np.argmin(nearest[int(order[0])]))]
         ahead = float((reach - start) @ leg) / max(float(leg @ leg), 1e-9)
         clear = d[order[0]] <= LANDMARK_MAX_M and runner_up - d[order[0]] >= LANDMARK_GAP_M and ahead >= 0.5
         out.append(best if clear else None)

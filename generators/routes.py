@@ -101,6 +101,7 @@ class RoutePlanner:
         self.free = np.asarray(space.free, dtype=bool)
         self.graph = grid_graph(self.free, space.cell)
         self._trees: dict[int, np.ndarray] = {}
+        self._cell_rows_cols = np.mgrid[0 : self.free.shape[0], 0 : self.free.shape[1]]  # for alternative()
 
     # -- grid <-> world -------------------------------------------------------------------------------------
     def cell_of(self, xy: np.ndarray) -> tuple[int, int]:
@@ -232,8 +233,7 @@ class RoutePlanner:
         for i, j in cells:
             blocked[i, j] = True
         blocked = binary_dilation(blocked, iterations=1)
-        h, w = self.free.shape
-        ii, jj = np.mgrid[0:h, 0:w]
+        ii, jj = self._cell_rows_cols
         for end in (start, goal):
             blocked &= np.hypot(ii - end[0], jj - end[1]) * self.space.cell > keep_m
         other = self.free & ~blocked
@@ -242,11 +242,11 @@ class RoutePlanner:
 
 
 def _densify(route: Route, step: float = 0.05) -> np.ndarray:
-    pts = [route.waypoints[0]]
+    pts = [route.waypoints[0][None, :]]
     for p, q in zip(route.waypoints[:-1], route.waypoints[1:], strict=True):
         n = max(1, int(math.ceil(np.linalg.norm(q - p) / step)))
-        pts.extend(p + (q - p) * t for t in np.linspace(0, 1, n + 1)[1:])
-    return np.asarray(pts)
+        pts.append(p + (q - p) * np.linspace(0, 1, n + 1)[1:, None])  # p + (q - p) * t for every t at once
+    return np.concatenate(pts)
 
 
 def route_gap(a: Route, b: Route) -> float:

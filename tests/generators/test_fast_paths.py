@@ -121,3 +121,14 @@ def test_motion_directions_label_every_row_as_one_at_a_time():
     got = motion_directions(t, 1.5, 0.1)
     assert got == [_motion_direction_one(row, 1.5, 0.1) for row in t]
     assert {g for g in got} >= {None, "left", "right", "forward", "backward", "up", "down"}
+
+
+def test_densified_route_has_the_points_of_the_one_by_one_form():
+    from generators.routes import Route, _densify
+
+    way = np.random.default_rng(6).uniform(-3, 3, size=(6, 2))
+    pts = [way[0]]
+    for p, q in zip(way[:-1], way[1:], strict=True):
+        n = max(1, int(math.ceil(np.linalg.norm(q - p) / 0.05)))
+        pts.extend(p + (q - p) * t for t in np.linspace(0, 1, n + 1)[1:])
+    assert _densify(Route(way, 0.0)).tobytes() == np.asarray(pts).tobytes()
