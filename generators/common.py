@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations
 from typing import TypeVar
 
@@ -123,6 +124,7 @@ def pairs(items: Sequence[T]) -> list[tuple[T, T]]:
     return list(combinations(items, 2))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked once per counting question
 def plural(label: str) -> str:
     """English plural of a label (\"chair\" -> \"chairs\", \"shelf\" -> \"shelves\"), for counting questions."""
     irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}

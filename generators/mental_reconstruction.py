@@ -108,7 +108,7 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
     seen: set[tuple[str, tuple[int, ...]]] = set()
     while streams:  # a random merge of the labels' streams: candidates in random order, none pre-balanced
-        k = int(ctx.rng.integers(len(streams)))
+        k = draw_index(ctx.rng, len(streams))
         item = next(streams[k], None)
         if item is None:
             streams.pop(k)
