@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import Draft, GenContext
+from generators.guards import draw_index
 from generators.registry import rule
 from generators.viewpoint import (
     ALLOCENTRIC_LEVELS,
@@ -650,12 +651,17 @@ def allocentric_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
 
     used = {bins.name: 0 for bins in ALLOCENTRIC_LEVELS}
     chosen: list[tuple[int, int, int, DirectionBins]] = []
-    for k in ctx.rng.permutation(len(candidates)):
-        a, b, c = (int(v) for v in candidates[k])
-        levels = [bins for bins in ALLOCENTRIC_LEVELS if passes[bins.name][a, b, c]]
+    triples = candidates.tolist()
+    # per candidate, whether it passes each level: one gather, not five numpy look-ups per candidate
+    passed = np.stack(
+        [passes[bins.name][tuple(candidates.T)] for bins in ALLOCENTRIC_LEVELS], axis=1
+    ).tolist()
+    for k in ctx.rng.permutation(len(candidates)).tolist():
+        a, b, c = triples[k]
+        levels = [bins for bins, ok in zip(ALLOCENTRIC_LEVELS, passed[k], strict=True) if ok]
         least = min(used[bins.name] for bins in levels)
         options = [bins for bins in levels if used[bins.name] == least]
-        bins = options[int(ctx.rng.integers(len(options)))]
+        bins = options[draw_index(ctx.rng, len(options))]
         used[bins.name] += 1
         chosen.append((a, b, c, bins))
 
@@ -821,15 +827,16 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
     ok &= clear
 
     keyed: list[tuple[str, tuple[int, int, str, float, int]]] = []
-    cells = np.argwhere(ok)
-    for k in ctx.rng.permutation(len(cells)):
-        f1, j = (int(v) for v in cells[k])
-        label = CAMERA_SECTORS.label(theta[f1, j])
+    cells = np.argwhere(ok).tolist()
+    sector = CAMERA_SECTORS.index(theta)  # every (frame, object) at once: the same bins as one by one
+    for k in ctx.rng.permutation(len(cells)).tolist():
+        f1, j = cells[k]
+        label = CAMERA_SECTORS.labels[int(sector[f1, j])]
         if label == "front":
             ctx.drop("in front of camera 1 (not asked)")
             continue
         corner_angles = floor_angle(fwd[f1], corners[j] - cam[f1, :2])
-        out = int((CAMERA_SECTORS.index(corner_angles) != CAMERA_SECTORS.index(theta[f1, j])).sum())
+        out = int((CAMERA_SECTORS.index(corner_angles) != sector[f1, j]).sum())
         if out > ALLOCENTRIC_MAX_CORNERS_OUT:
             ctx.drop("the object's footprint crosses a sector boundary")
             continue

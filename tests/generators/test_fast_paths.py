@@ -132,3 +132,13 @@ def test_densified_route_has_the_points_of_the_one_by_one_form():
         n = max(1, int(math.ceil(np.linalg.norm(q - p) / 0.05)))
         pts.extend(p + (q - p) * t for t in np.linspace(0, 1, n + 1)[1:])
     assert _densify(Route(way, 0.0)).tobytes() == np.asarray(pts).tobytes()
+
+
+def test_value_bin_finds_the_interval_numpy_searchsorted_finds():
+    from generators.common import value_bin
+
+    edges = [0.5, 1, 2.0, 4]
+    for value in [-1.0, 0.0, 0.5, 0.7, 1.0, 1.5, 2.0, 3.9, 4.0, 9.0, float("nan"), np.float64(1.0)]:
+        k = int(np.searchsorted(np.asarray(edges, dtype=np.float64), value, side="right"))
+        expected = "<0.5m" if k == 0 else ">=4m" if k == len(edges) else f"{edges[k - 1]:g}-{edges[k]:g}m"
+        assert value_bin(value, edges, "m") == expected
