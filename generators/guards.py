@@ -35,7 +35,7 @@ SURPLUS_DROP = "pulled, not taken (quota full or label capped)"
 
 def draw_index(rng: np.random.Generator, n: int) -> int:
     """int(rng.integers(n)), the same draw; for n == 1 numpy draws nothing from the stream (its range is
-    empty), so the call and its overhead are skipped (tests/generators/test_guards.py holds numpy to this)."""
+    empty), so the call and its overhead are skipped (tests/generators/test_fast_paths.py holds numpy to this)."""
     return 0 if n == 1 else int(rng.integers(n))
 
 

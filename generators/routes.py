@@ -135,7 +135,7 @@ class RoutePlanner:
         if len(ends) == 0:
             return np.zeros(0, dtype=bool)
         d = ends - starts
-        # np.linalg.norm of each row, bit for bit: tests/generators/test_routes.py holds numpy to it
+        # np.linalg.norm of each row, bit for bit: tests/generators/test_fast_paths.py holds numpy to it
         lengths = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
         counts = np.maximum(2, np.ceil(lengths / (self.space.cell * 0.25)).astype(int) + 1)
         t = np.concatenate([_unit_steps(n) for n in counts.tolist()])
