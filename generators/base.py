@@ -78,11 +78,11 @@ class GenContext:
 
     def template(self, templates: Sequence[str], **values: Any) -> str:
         """A paraphrase chosen at random (guard 6), filled in."""
-        return templates[int(self.rng.integers(len(templates)))].format(**values)
+        return templates[guards.draw_index(self.rng, len(templates))].format(**values)
 
     def pick(self, templates: Sequence[str]) -> str:
         """A paraphrase chosen at random (guard 6), to fill in more than once (both mention orders)."""
-        return templates[int(self.rng.integers(len(templates)))]
+        return templates[guards.draw_index(self.rng, len(templates))]
 
     def shuffled(self, items: Sequence[Any]) -> list[Any]:
         """Items in random order (guard 5: mention order never leaks the answer)."""

@@ -7,7 +7,9 @@ Everything here is pure and cheap (numpy over the facts' arrays); no rule-specif
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations
 from typing import TypeVar
 
@@ -99,7 +101,9 @@ def clear_gap(a: float, b: float, min_abs: float, min_rel: float) -> bool:
 def value_bin(value: float, edges: Sequence[float], unit: str = "") -> str:
     """Balance key for a numeric answer: the interval of `edges` the value falls in, e.g. "0.5-1m".
     Edges are chosen per subtask so typical values share one bin and get down-sampled (guard 3)."""
-    k = int(np.searchsorted(np.asarray(edges, dtype=np.float64), value, side="right"))
+    k = bisect_right(
+        edges, value
+    )  # = np.searchsorted(edges, value, side="right"), NaN last, no array per call
     if k == 0:
         return f"<{edges[0]:g}{unit}"
     if k == len(edges):
@@ -123,6 +127,7 @@ def pairs(items: Sequence[T]) -> list[tuple[T, T]]:
     return list(combinations(items, 2))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked once per counting question
 def plural(label: str) -> str:
     """English plural of a label (\"chair\" -> \"chairs\", \"shelf\" -> \"shelves\"), for counting questions."""
     irregular = {"shelf": "shelves", "person": "people", "knife": "knives", "leaf": "leaves", "mouse": "mice"}

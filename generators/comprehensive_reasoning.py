@@ -141,12 +141,12 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         return
     names = sorted(groups)
     label_vis = np.stack([facts.visibility.visible[:, groups[lab]].any(axis=1) for lab in names], axis=1)
-    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
+    times = np.array([f.timestamp for f in facts.frames], dtype=np.float64).tolist()
     asked: set[frozenset[str]] = set()
     for start, end in _video_windows(len(facts.frames), ctx):
         video = _window_frames(start, end, ctx.config.video_frames)
         first_video = _first_times_in(label_vis, times, video)
-        first_all = _first_times_in(label_vis, times, list(range(start, end + 1)))
+        first_all = _first_times_in(label_vis, times, range(start, end + 1))
         by_time: dict[float, list[int]] = {}
         for lab, t in first_video.items():
             by_time.setdefault(t, []).append(lab)
@@ -157,7 +157,8 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         for _ in range(APPEARANCE_TRIES_PER_WINDOW):
             picked = sorted(ctx.rng.choice(len(slots), size=APPEARANCE_LABELS, replace=False))
             slot_times = [slots[i] for i in picked]
-            if min(np.diff(slot_times)) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
+            gaps = (b - a for a, b in zip(slot_times, slot_times[1:], strict=False))  # np.diff, no overhead
+            if min(gaps) < APPEARANCE_MIN_GAP_S:  # filter: first appearances >= 1 s apart
                 ctx.drop(f"first appearances < {APPEARANCE_MIN_GAP_S:g} s apart")
                 continue
             order_idx = [by_time[t][int(ctx.rng.integers(len(by_time[t])))] for t in slot_times]
@@ -170,12 +171,18 @@ def appearance_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop("the full trajectory orders the labels differently")
                 continue
             asked.add(frozenset(order))
-            yield _appearance_draft(facts, ctx, video, order, [first_video[i] for i in order_idx])
+            first_s = [first_video[i] for i in order_idx]
+            yield _appearance_draft(facts, ctx, video, order, [groups[lab] for lab in order], first_s)
             break
 
 
 def _appearance_draft(
-    facts: SceneFacts, ctx: GenContext, video: list[int], order: list[str], first_s: list[float]
+    facts: SceneFacts,
+    ctx: GenContext,
+    video: list[int],
+    order: list[str],
+    instances: list[list[int]],
+    first_s: list[float],
 ) -> Draft:
     wrong = [p for p in permutations(order) if list(p) != order]
     distractors = [wrong[i] for i in ctx.rng.permutation(len(wrong))[:3]]
@@ -183,7 +190,7 @@ def _appearance_draft(
     return Draft(
         question=ctx.template(APPEARANCE_TEMPLATES, a=a, b=b, c=c, d=d),
         frames=video,
-        objects=[_first_instance(facts, lab, video) for lab in order],
+        objects=[_first_instance(facts, inst, video) for inst in instances],
         choices=[", ".join(p) for p in [order, *distractors]],
         extra={
             "first_seen_s": dict(zip(order, first_s, strict=True)),
@@ -206,19 +213,23 @@ def _video_windows(n_frames: int, ctx: GenContext) -> Iterator[tuple[int, int]]:
 
 def _window_frames(start: int, end: int, k: int) -> list[int]:
     """Up to k positions uniform over [start, end] (as GenContext.video_frames does for the whole trajectory)."""
-    return sorted({int(round(x)) for x in np.linspace(start, end, min(k, end - start + 1))})
+    return sorted({round(x) for x in np.linspace(start, end, min(k, end - start + 1)).tolist()})
 
 
-def _first_times_in(label_vis: np.ndarray, times: np.ndarray, frames: Sequence[int]) -> dict[int, float]:
+def _first_times_in(label_vis: np.ndarray, times: list[float], frames: Sequence[int]) -> dict[int, float]:
     """Label column -> timestamp of the first of `frames` where the label is visible (labels never seen left out)."""
-    sub = label_vis[list(frames)]
-    seen = sub.any(axis=0)
-    first = np.argmax(sub, axis=0)
-    return {int(i): float(times[frames[int(first[i])]]) for i in np.flatnonzero(seen)}
+    sub = (
+        label_vis[frames.start : frames.stop : frames.step]
+        if isinstance(frames, range)
+        else label_vis[list(frames)]
+    )
+    seen = sub.any(axis=0).tolist()
+    first = np.argmax(sub, axis=0).tolist()
+    return {i: times[frames[k]] for i, (s, k) in enumerate(zip(seen, first, strict=True)) if s}
 
 
-def _first_instance(facts: SceneFacts, label: str, frames: Sequence[int]) -> int:
-    inst = label_instances(facts)[label]
+def _first_instance(facts: SceneFacts, inst: list[int], frames: Sequence[int]) -> int:
+    """The label's instance (`inst`) seen first in `frames` (the first listed when none is seen)."""
     for f in frames:
         for o in inst:
             if facts.visibility.visible[f, o]:
@@ -251,6 +262,7 @@ def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     planner = RoutePlanner(facts.free_space)
     centers = {o: facts.objects[o].centroid[:2].astype(np.float64) for o in named}
     snapped = {o: planner.nearest_free(centers[o], START_SNAP_M) for o in named}
+    floor_points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in named}  # for _landmarks
     for a in ctx.shuffled(named):
         for c in ctx.shuffled(named):
             if c == a:
@@ -258,12 +270,14 @@ def route_plan(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             if snapped[a] is None or snapped[c] is None:
                 ctx.drop(f"start or goal > {START_SNAP_M:g} m from free floor")
                 continue
-            draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped)
+            draft = _route_draft(facts, ctx, planner, a, c, named, centers, snapped, floor_points)
             if draft is not None:
                 yield draft
 
 
-def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, centers, snapped) -> Draft | None:
+def _route_draft(
+    facts, ctx, planner: RoutePlanner, a: int, c: int, named, centers, snapped, floor_points
+) -> Draft | None:
     start, goal = snapped[a], snapped[c]
     route = planner.route(start, goal)
     if route is None or route.length < ROUTE_MIN_LENGTH_M:  # filter: a path exists
@@ -295,7 +309,7 @@ def _route_draft(facts, ctx, planner: RoutePlanner, a: int, c: int, named, cente
         return None
     words = [t for t in turns if t]
     names = [facts.objects[o].label for o in (a, b, c)]
-    landmarks = _landmarks(facts, route, named, exclude=(a, c))
+    landmarks = _landmarks(floor_points, route, named, exclude=(a, c))
     actions = _actions(
         route, turns, names[2], [facts.objects[o].label if o is not None else None for o in landmarks]
     )
@@ -340,13 +354,14 @@ def _turns(route, heading: np.ndarray) -> list[str | None] | None:
     return out
 
 
-def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence[int]) -> list[int | None]:
+def _landmarks(
+    floor_points: dict[int, np.ndarray], route, named: Sequence[int], exclude: Sequence[int]
+) -> list[int | None]:
     """Per inner leg (all but the last): the named object that marks its end, or None. "Go forward until the X"
     stops where X is reached, so the object's nearest floor-projected point is within LANDMARK_MAX_M of the
     corner the leg ends at, every other named object's at least LANDMARK_GAP_M farther, and that point lies
-    past the middle of the leg."""
+    past the middle of the leg. `floor_points`: object -> its points' x, y (float64)."""
     names = [o for o in named if o not in exclude]
-    points = {o: facts.objects[o].points[:, :2].astype(np.float64) for o in names}
     out: list[int | None] = []
     for k in range(len(route.segments) - 1):
         start, corner = route.waypoints[k], route.waypoints[k + 1]
@@ -354,12 +369,12 @@ def _landmarks(facts: SceneFacts, route, named: Sequence[int], exclude: Sequence
         if not names:
             out.append(None)
             continue
-        nearest = [np.linalg.norm(points[o] - corner, axis=1) for o in names]
+        nearest = [np.linalg.norm(floor_points[o] - corner, axis=1) for o in names]
         d = np.array([float(n.min()) for n in nearest])
         order = np.argsort(d, kind="stable")
         best = names[int(order[0])]
         runner_up = d[order[1]] if len(order) > 1 else np.inf
-        reach = points[best][int(np.argmin(nearest[int(order[0])]))]
+        reach = floor_points[best][int(np.argmin(nearest[int(order[0])]))]
         ahead = float((reach - start) @ leg) / max(float(leg @ leg), 1e-9)
         clear = d[order[0]] <= LANDMARK_MAX_M and runner_up - d[order[0]] >= LANDMARK_GAP_M and ahead >= 0.5
         out.append(best if clear else None)

@@ -33,9 +33,20 @@ OPTION_PRIOR_DROP = "answer text over-used (option prior)"
 SURPLUS_DROP = "pulled, not taken (quota full or label capped)"
 
 
+def draw_index(rng: np.random.Generator, n: int) -> int:
+    """int(rng.integers(n)), the same draw; for n == 1 numpy draws nothing from the stream (its range is
+    empty), so the call and its overhead are skipped (tests/generators/test_fast_paths.py holds numpy to this)."""
+    return 0 if n == 1 else int(rng.integers(n))
+
+
+def order(rng: np.random.Generator, n: int) -> list[int]:
+    """rng.permutation(n) as Python ints; for n < 2 numpy's shuffle draws nothing, so the call is skipped."""
+    return list(range(n)) if n < 2 else rng.permutation(n).tolist()
+
+
 def shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
     """Items in random order (guard 5: mention order never leaks the answer)."""
-    return [items[i] for i in rng.permutation(len(items))]
+    return [items[i] for i in order(rng, len(items))]
 
 
 def numeric_options(
@@ -62,16 +73,16 @@ class LetterBalancer:
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
-        self.used: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.used: dict[int, list[int]] = {}  # number of options -> times each letter was right
 
     def place(self, choices: list[str]) -> tuple[list[str], int]:
         n = len(choices)
-        counts = self.used[n]
-        least = min(counts[i] for i in range(n))
-        ties = [i for i in range(n) if counts[i] == least]
-        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw, without its overhead
+        counts = self.used.setdefault(n, [0] * n)
+        least = min(counts)
+        ties = [i for i, c in enumerate(counts) if c == least]
+        slot = ties[draw_index(self.rng, len(ties))]  # = rng.choice(ties), same draw, without its overhead
         counts[slot] += 1
-        rest = [choices[1 + i] for i in self.rng.permutation(n - 1)]
+        rest = [choices[1 + i] for i in order(self.rng, n - 1)]
         rest.insert(slot, choices[0])
         return rest, slot
 
@@ -106,7 +117,7 @@ class MentionOrderBalancer:
         counts = self.used.setdefault(len(versions), [0] * len(versions))
         least = min(counts)
         ties = [k for k, c in enumerate(counts) if c == least]
-        slot = ties[int(self.rng.integers(len(ties)))]  # = rng.choice(ties), same draw
+        slot = ties[draw_index(self.rng, len(ties))]  # = rng.choice(ties), same draw
         counts[slot] += 1
         return versions[slot]
 
@@ -218,22 +229,26 @@ def select_balanced(
     cycles: dict[str, deque[str]] = defaultdict(deque)  # group -> keys still to visit in its current cycle
     chosen: list[Draft] = []
     idle = 0  # attempts in a row that took nothing and changed nothing
+    # the live keys by group change only when a pull brings a new key or a key dies or revives: rebuilt then,
+    # not once per round (a round takes one draft per group, and sorting every key per draft was most of it)
+    dead_changes, layout_at = 0, None
     while len(chosen) < quota:
-        dead -= {k for k in dead if pool.buckets[k]}  # a later pull brought one
-        live = sorted(k for k in pool.buckets if k not in dead)
-        if not live:
+        revived = {k for k in dead if pool.buckets[k]}  # a later pull brought one
+        if revived:
+            dead -= revived
+            dead_changes += 1
+        if layout_at != (len(pool.buckets), dead_changes):
+            layout_at = (len(pool.buckets), dead_changes)
+            groups, by_group, widest = _live_layout(pool.buckets, dead)
+        if not groups:
             break
-        by_group: dict[str, list[str]] = defaultdict(list)
-        for key in live:
-            by_group[key_group(key)].append(key)
-        groups = sorted(by_group)
-        if idle > len(groups) * max(len(v) for v in by_group.values()):
+        if idle > len(groups) * widest:
             # every live key is capped or refused: new drafts may bring new keys; else nothing more to take
             if not any(pool.pull() for _ in range(patience)):
                 break
             idle = 0
             continue
-        for group in (groups[i] for i in rng.permutation(len(groups))):
+        for group in (groups[i] for i in order(rng, len(groups))):
             if len(chosen) == quota:
                 break
             cycle = cycles[group]
@@ -241,7 +256,7 @@ def select_balanced(
                 cycle.popleft()
             if not cycle:
                 keys = by_group[group]
-                cycle.extend(keys[i] for i in rng.permutation(len(keys)))
+                cycle.extend(keys[i] for i in order(rng, len(keys)))
             key = cycle.popleft()
             if cap_ratio is not None and _capped(key, taken, dead, cap_ratio):
                 idle += 1
@@ -249,6 +264,7 @@ def select_balanced(
             draft = pool.take(key, patience)
             if draft is None:
                 dead.add(key)
+                dead_changes += 1
                 idle = 0
                 continue
             bucket = pool.buckets[key]
@@ -272,6 +288,16 @@ def select_balanced(
     count(drops, OPTION_PRIOR_DROP, held)
     count(drops, SURPLUS_DROP, pool.left_over() - held)
     return chosen
+
+
+def _live_layout(
+    buckets: dict[str, deque[Draft]], dead: set[str]
+) -> tuple[list[str], dict[str, list[str]], int]:
+    """The groups of the live keys (sorted), each group's live keys (sorted) and the largest group's size."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(k for k in buckets if k not in dead):
+        by_group[key_group(key)].append(key)
+    return sorted(by_group), by_group, max((len(v) for v in by_group.values()), default=0)
 
 
 def _capped(key: str, taken: dict[str, int], dead: set[str], cap_ratio: float) -> bool:

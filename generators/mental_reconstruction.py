@@ -11,6 +11,7 @@ import numpy as np
 
 from generators.base import Draft, GenContext
 from generators.common import label_instances, plural
+from generators.guards import draw_index
 from generators.registry import rule
 from schemas.facts import SceneFacts
 
@@ -103,10 +104,11 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     groups = label_instances(facts)
     # labels with an instance seen in two frames: the only ones that can pass the filter
     labels = [lab for lab, inst in groups.items() if vis.visible[:, inst].sum(axis=0).max(initial=0) >= 2]
+    tables = {lab: _LabelFrames(facts, groups[lab]) for lab in labels}
     streams = [_unique_count_frames(facts, ctx, lab, groups[lab]) for lab in ctx.shuffled(sorted(labels))]
     seen: set[tuple[str, tuple[int, ...]]] = set()
     while streams:  # a random merge of the labels' streams: candidates in random order, none pre-balanced
-        k = int(ctx.rng.integers(len(streams)))
+        k = draw_index(ctx.rng, len(streams))
         item = next(streams[k], None)
         if item is None:
             streams.pop(k)
@@ -115,7 +117,7 @@ def unique_object_count(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
             ctx.drop("frame set already asked")
             continue
         seen.add(item)
-        draft = _unique_count_draft(facts, ctx, item[0], groups[item[0]], list(item[1]))
+        draft = _unique_count_draft(facts, ctx, item[0], tables[item[0]], list(item[1]))
         if draft is not None:
             yield draft
 
@@ -136,28 +138,42 @@ def _unique_count_frames(
                 yield label, tuple(sorted([*pair, *rest[: k - 2]]))
 
 
+class _LabelFrames:
+    """One label's visibility per frame, as plain lists: a label is asked about in up to a thousand frame
+    sets of 2-6 frames, where numpy's per-call overhead (np.ix_ and reductions over a few cells) was most of
+    the rule's time."""
+
+    def __init__(self, facts: SceneFacts, inst: list[int]):
+        vis = facts.visibility
+        self.inst = inst
+        self.seen = vis.visible[:, inst].tolist()  # frame -> [seen? per instance]
+        fractions = vis.visible_fraction[:, inst].tolist()
+        # frame -> whether an instance not counted there still shows a sliver (the same test as the
+        # element-wise ~visible & (fraction > UNSEEN_MAX_FRACTION), per frame)
+        self.sliver = [
+            any(not s and f > UNSEEN_MAX_FRACTION for s, f in zip(row, frow, strict=True))
+            for row, frow in zip(self.seen, fractions, strict=True)
+        ]
+        self.times = [fr.timestamp for fr in facts.frames]
+
+
 def _unique_count_draft(
-    facts: SceneFacts, ctx: GenContext, label: str, inst: list[int], frames: list[int]
+    facts: SceneFacts, ctx: GenContext, label: str, table: _LabelFrames, frames: list[int]
 ) -> Draft | None:
-    vis = facts.visibility
-    times = [facts.frames[f].timestamp for f in frames]
-    if (
-        min((b - a for a, b in zip(times, times[1:], strict=False)), default=math.inf) < MIN_FRAME_GAP_S
-    ):  # np.diff, no overhead
+    times = [table.times[f] for f in frames]
+    if min((b - a for a, b in zip(times, times[1:], strict=False)), default=math.inf) < MIN_FRAME_GAP_S:
         ctx.drop(f"frames < {MIN_FRAME_GAP_S:g} s apart")
         return None
-    block = vis.visible[np.ix_(frames, inst)]  # (frames, instances)
-    if block.sum(axis=0).max() < 2:  # filter: an instance seen twice, so per-frame summing is wrong
+    rows = [table.seen[f] for f in frames]  # (frames, instances)
+    per_instance = [sum(col) for col in zip(*rows, strict=True)]
+    if max(per_instance) < 2:  # filter: an instance seen twice, so per-frame summing is wrong
         ctx.drop("no instance seen in two of the frames")
         return None
-    fractions = vis.visible_fraction[np.ix_(frames, inst)]
-    if (
-        ~block & (fractions > UNSEEN_MAX_FRACTION)
-    ).any():  # clear margin: a sliver is neither seen nor unseen
+    if any(table.sliver[f] for f in frames):  # clear margin: a sliver is neither seen nor unseen
         ctx.drop("an instance only partly visible (neither seen nor unseen)")
         return None
-    counted = [o for o, s in zip(inst, block.any(axis=0), strict=True) if s]
-    per_frame = [int(x) for x in block.sum(axis=1)]
+    counted = [o for o, c in zip(table.inst, per_instance, strict=True) if c]
+    per_frame = [sum(row) for row in rows]
     n = len(counted)
     question = ctx.template(UNIQUE_COUNT_TEMPLATES, label=label, labels=plural(label), n=len(frames))
     return Draft(
@@ -496,18 +512,21 @@ def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     times = np.array([f.timestamp for f in facts.frames], dtype=np.float64)
     valid_mask = np.array([np.isfinite(f.pose).all() for f in facts.frames], dtype=bool)
     valid = [int(f) for f in np.flatnonzero(valid_mask)]
+    steps = [  # the frames a chain may step to from each frame: found once per scene, not once per step
+        np.flatnonzero(valid_mask & (times >= t + ORDER_MIN_GAP_S) & (row >= ORDER_MIN_OVERLAP)).tolist()
+        for t, row in zip(times, np.asarray(facts.overlap), strict=True)
+    ]
+    times, overlap = times.tolist(), np.asarray(facts.overlap).tolist()
     tried: set[tuple[int, ...]] = set()
     for _ in range(ATTEMPTS):
         for start in ctx.shuffled(valid):
             k = int(ctx.rng.integers(ORDER_FRAMES[0], ORDER_FRAMES[1] + 1))
             chain = [start]
             while len(chain) < k:
-                last = chain[-1]
-                later = times >= times[last] + ORDER_MIN_GAP_S
-                nxt = np.flatnonzero(valid_mask & later & (facts.overlap[last] >= ORDER_MIN_OVERLAP))
+                nxt = steps[chain[-1]]
                 if len(nxt) == 0:
                     break
-                chain.append(int(nxt[int(ctx.rng.integers(len(nxt)))]))
+                chain.append(nxt[draw_index(ctx.rng, len(nxt))])
             if len(chain) < k:
                 ctx.drop(f"no chain of {k} frames >= {ORDER_MIN_GAP_S:g} s apart sharing content")
                 continue
@@ -515,25 +534,26 @@ def frame_order(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop("frame set already asked")
                 continue
             tried.add(tuple(chain))
-            draft = _frame_order_draft(facts, ctx, chain, times)
+            draft = _frame_order_draft(facts, ctx, chain, times, overlap)
             if draft is not None:
                 yield draft
 
 
 def _frame_order_draft(
-    facts: SceneFacts, ctx: GenContext, chain: list[int], times: np.ndarray
+    facts: SceneFacts, ctx: GenContext, chain: list[int], times: list[float], overlap: list[list[float]]
 ) -> Draft | None:
+    """`times` and `overlap` are the scene's timestamps and overlap matrix as plain lists."""
     k = len(chain)
     ordered = sorted(chain, key=lambda f: times[f])
-    if min(np.diff(times[ordered])) < ORDER_MIN_GAP_S:  # filter: frames >= 1 s apart
-        ctx.drop(f"frames < {ORDER_MIN_GAP_S:g} s apart")
+    if min(times[b] - times[a] for a, b in zip(ordered, ordered[1:], strict=False)) < ORDER_MIN_GAP_S:
+        ctx.drop(f"frames < {ORDER_MIN_GAP_S:g} s apart")  # filter: frames >= 1 s apart
         return None
-    consecutive = [float(facts.overlap[ordered[i], ordered[i + 1]]) for i in range(k - 1)]
+    consecutive = [overlap[ordered[i]][ordered[i + 1]] for i in range(k - 1)]
     if min(consecutive) < ORDER_MIN_OVERLAP:  # filter: consecutive frames share scene content
         ctx.drop(f"consecutive frames overlap < {ORDER_MIN_OVERLAP:.0%}")
         return None
     # the chain of shared content must single out the order: no skipping pair overlaps as much as a step does
-    skipping = [float(facts.overlap[ordered[i], ordered[j]]) for i in range(k) for j in range(i + 2, k)]
+    skipping = [overlap[ordered[i]][ordered[j]] for i in range(k) for j in range(i + 2, k)]
     if skipping and max(skipping) >= min(consecutive):
         ctx.drop("a skipping pair overlaps as much as a step (order ambiguous)")
         return None
@@ -551,7 +571,7 @@ def _frame_order_draft(
         choices=text,
         extra={
             "true_order_frames": [facts.frames[f].index for f in ordered],
-            "timestamps": [float(times[f]) for f in ordered],
+            "timestamps": [times[f] for f in ordered],
             "consecutive_overlap": consecutive,
         },
         balance_key=text[0],

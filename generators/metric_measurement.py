@@ -126,13 +126,14 @@ def object_height(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
 def absolute_distance(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     frames = ctx.video_frames(facts)
     candidates = seen_objects(facts, single_instance_objects(facts), frames)
+    centre = {o: facts.objects[o].centroid for o in candidates}  # each a mean over all the object's points
     for pair in ctx.shuffled(pairs(candidates)):
         value = float(facts.closest[pair[0], pair[1]])
         if value < MIN_OBJECT_DISTANCE:
             ctx.drop(f"objects < {MIN_OBJECT_DISTANCE:g} m apart")
             continue
         a, b = ctx.shuffled(list(pair))
-        centre_distance = float(np.linalg.norm(facts.objects[a].centroid - facts.objects[b].centroid))
+        centre_distance = float(np.linalg.norm(centre[a] - centre[b]))
         yield Draft(
             question=ctx.template(ABSOLUTE_DISTANCE_TEMPLATES, a=label_of(facts, a), b=label_of(facts, b)),
             frames=frames,

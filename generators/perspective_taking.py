@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import Draft, GenContext
+from generators.guards import draw_index
 from generators.registry import rule
 from generators.viewpoint import (
     ALLOCENTRIC_LEVELS,
@@ -23,7 +24,7 @@ from generators.viewpoint import (
     DirectionBins,
     floor_angle,
     horizontal_norm,
-    motion_direction,
+    motion_directions,
     relative_translations,
 )
 from schemas.facts import SceneFacts
@@ -116,28 +117,58 @@ CORRESPONDENCE_TEMPLATES = [
 ]
 
 
-def _coord_text(uv: np.ndarray) -> str:
-    return f"({int(round(float(uv[0]) * 1000))}, {int(round(float(uv[1]) * 1000))})"
+def _coord_text(u: float, v: float) -> str:
+    return f"({int(round(u * 1000))}, {int(round(v * 1000))})"
 
 
-def _gap(px: np.ndarray, a: int, b: int) -> float:
-    """np.linalg.norm(px[a] - px[b]) for a 2-vector: the same products and sum in the same order, so the same
-    float, without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
-    dx, dy = float(px[a, 0]) - float(px[b, 0]), float(px[a, 1]) - float(px[b, 1])
+def _gap(a: list[float], b: list[float]) -> float:
+    """np.linalg.norm(a - b) for two 2-vectors: the same products and sum in the same order, so the same float,
+    without numpy's call overhead (_spaced_pick asks it thousands of times per scene)."""
+    dx, dy = a[0] - b[0], a[1] - b[1]
     return math.sqrt(dx * dx + dy * dy)
 
 
 def _spaced_pick(
-    candidates: np.ndarray, px: np.ndarray, chosen: list[int], k: int, min_px: float, rng: np.random.Generator
+    candidates: np.ndarray,
+    px: dict[int, list[float]],
+    chosen: list[int],
+    k: int,
+    min_px: float,
+    rng: np.random.Generator,
 ) -> list[int] | None:
-    """k of `candidates` (random order), each >= min_px from every point already chosen; None if impossible."""
+    """k of `candidates` (random order), each >= min_px from every point already chosen; None if impossible.
+    `px`: track point -> its pixel position."""
     picked: list[int] = []
-    for c in rng.permutation(candidates):
+    for c in rng.permutation(candidates).tolist():
         if len(picked) == k:
             break
-        if all(_gap(px, o, c) >= min_px for o in chosen + picked):
-            picked.append(int(c))
+        at = px[c]
+        if all(_gap(px[o], at) >= min_px for o in chosen + picked):
+            picked.append(c)
     return picked if len(picked) == k else None
+
+
+def _norms(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """np.linalg.norm of the rows of [dx, dy] (axis=1), bit for bit (its sqrt of the sum of squares, in the
+    same dtype), without its ~10 us of overhead per call."""
+    return np.sqrt(dx * dx + dy * dy)
+
+
+class _SecondImage:
+    """What the options of one second image need, computed once: an image is the second of many pairs."""
+
+    def __init__(self, tracks: Any, f2: int, printed: np.ndarray, size: np.ndarray):
+        self.seen = np.nonzero(tracks.visible[f2])[0]
+        px = (tracks.uv[f2] * size)[self.seen]  # pixels of the seen points
+        self.px_x, self.px_y = px[:, 0].copy(), px[:, 1].copy()
+        shown = printed[self.seen]  # what the options print (0-1000)
+        self.printed_x, self.printed_y = shown[:, 0].copy(), shown[:, 1].copy()
+        self.px_of = dict(zip(self.seen.tolist(), px.tolist(), strict=True))
+
+    def spaced_from(self, p: int, min_px: float) -> np.ndarray:
+        """Mask over `seen`: the points >= min_px from p in pixels (never p itself, at distance 0)."""
+        x, y = self.px_of[p]
+        return _norms(self.px_x - x, self.px_y - y) >= min_px
 
 
 @rule("view_correspondence")
@@ -154,41 +185,36 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
     size = np.array([facts.image_width, facts.image_height], dtype=np.float64)
     _, valid = _valid_poses(facts)
     first, second = _pairs(facts, valid, *CORRESPONDENCE_OVERLAP, ctx)
-    image2: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # per second image, asked in many pairs
-    for k in ctx.rng.permutation(len(first)):
+    printed = np.round(tracks.uv * 1000)  # what the question and the options print (0-1000)
+    image2: dict[int, _SecondImage] = {}  # per second image, asked in many pairs
+    for k in ctx.rng.permutation(len(first)).tolist():
         f1, f2 = int(first[k]), int(second[k])
         common = np.nonzero(tracks.visible[f1] & tracks.visible[f2])[0]
         if f2 not in image2:
-            # seen points, pixels and what the options print (0-1000)
-            image2[f2] = (
-                np.nonzero(tracks.visible[f2])[0],
-                tracks.uv[f2] * size,
-                np.round(tracks.uv[f2] * 1000),
-            )
-        seen2, px2, printed2 = image2[f2]
+            image2[f2] = _SecondImage(tracks, f2, printed[f2], size)
+        img = image2[f2]
         if len(common) == 0:
             ctx.drop("no track point seen in both images")
             continue
-        if len(seen2) < 4:
+        if len(img.seen) < 4:
             ctx.drop("fewer than 4 track points in image 2")
             continue
-        for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR]:
-            p = int(p)
-            query = np.round(tracks.uv[f1, p] * 1000)
-            others = seen2[seen2 != p]
-            others = others[np.linalg.norm(px2[others] - px2[p], axis=1) >= CORRESPONDENCE_MIN_PX]
-            to_query = np.linalg.norm(printed2[others] - query, axis=1)
-            true_to_query = float(np.linalg.norm(printed2[p] - query))
+        for p in ctx.rng.permutation(common)[:CORRESPONDENCE_TRIES_PER_PAIR].tolist():
+            query = printed[f1, p]
+            spaced = img.spaced_from(p, CORRESPONDENCE_MIN_PX)
+            others = img.seen[spaced]
+            to_query = _norms(img.printed_x[spaced] - query[0], img.printed_y[spaced] - query[1])
+            true_to_query = float(np.linalg.norm(printed[f2, p] - query))
             rank = int(ctx.rng.integers(4))
             closer = _spaced_pick(
-                others[to_query < true_to_query], px2, [p], rank, CORRESPONDENCE_MIN_PX, ctx.rng
+                others[to_query < true_to_query], img.px_of, [p], rank, CORRESPONDENCE_MIN_PX, ctx.rng
             )
             farther = (
                 None
                 if closer is None
                 else _spaced_pick(
                     others[to_query > true_to_query],
-                    px2,
+                    img.px_of,
                     [p, *closer],
                     3 - rank,
                     CORRESPONDENCE_MIN_PX,
@@ -199,19 +225,20 @@ def view_correspondence(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 ctx.drop(f"no options >= {CORRESPONDENCE_MIN_PX:g} px apart at the drawn distance rank")
                 continue
             options = [p, *closer, *farther]
-            x, y = (int(round(float(v) * 1000)) for v in tracks.uv[f1, p])
+            uv1 = tracks.uv[f1, p]
+            x, y = (int(round(v * 1000)) for v in uv1.tolist())
             yield Draft(
                 question=ctx.template(CORRESPONDENCE_TEMPLATES, x=x, y=y, note=_pick(ctx, COORD_NOTES)),
                 frames=[f1, f2],
                 objects=[],
-                choices=[_coord_text(tracks.uv[f2, o]) for o in options],
+                choices=[_coord_text(*uv) for uv in tracks.uv[f2, options].tolist()],
                 extra={
                     "track_point": p,
                     "point_world": tracks.points[p],
-                    "uv_image1": tracks.uv[f1, p],
+                    "uv_image1": uv1,
                     "uv_image2": tracks.uv[f2, p],
                     "option_track_points": options,
-                    "option_px": px2[options],
+                    "option_px": [img.px_of[o] for o in options],
                     "true_rank_by_distance_to_query": rank,  # in printed 0-1000 coordinates
                     "overlap": float(facts.overlap[f1, f2]),
                 },
@@ -256,13 +283,19 @@ def camera_motion_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draf
         return
     forward_t = relative_translations(poses, first, second)
     reverse_t = relative_translations(poses, second, first)
+    forward_label = motion_directions(forward_t, MOTION_DOMINANCE, MOTION_MIN_M)
+    reverse_label = motion_directions(reverse_t, MOTION_DOMINANCE, MOTION_MIN_M)
+    first_l, second_l = first.tolist(), second.tolist()
     used = dict.fromkeys(MOTION_OPTIONS, 0)
     keyed: list[tuple[str, tuple[int, int, np.ndarray, str]]] = []
-    for k in ctx.rng.permutation(len(first)):
+    for k in ctx.rng.permutation(len(first)).tolist():
         orders = [
-            (label, (int(a), int(b), t, label))
-            for a, b, t in ((first[k], second[k], forward_t[k]), (second[k], first[k], reverse_t[k]))
-            if (label := motion_direction(t, MOTION_DOMINANCE, MOTION_MIN_M)) in MOTION_OPTIONS
+            (label, (a, b, t, label))
+            for a, b, t, label in (
+                (first_l[k], second_l[k], forward_t[k], forward_label[k]),
+                (second_l[k], first_l[k], reverse_t[k], reverse_label[k]),
+            )
+            if label in MOTION_OPTIONS
         ]
         if not orders:
             ctx.drop(f"no horizontal direction {MOTION_DOMINANCE:g}x the others and >= {MOTION_MIN_M:g} m")
@@ -305,23 +338,26 @@ def _rotation_text(signed_deg: int) -> str:
     return f"turned {'left' if signed_deg > 0 else 'right'} by about {abs(signed_deg)} degrees"
 
 
+ROTATION_GRID = np.array(
+    [s * m for m in range(ROTATION_STEP_DEG, int(ROTATION_MAX_DEG) + 1, ROTATION_STEP_DEG) for s in (1, -1)]
+)
+
+
 def rotation_options(true_deg: int, pool: Sequence[int], rng: np.random.Generator) -> list[int]:
     """The true signed, rounded yaw first, then 3 distractors pairwise >= ROTATION_SPACING_DEG apart (signed, so
     they differ in direction or in size). Distractors are drawn from the scene's own answers (mirrored) so the
-    typical magnitude gives nothing away; the grid fills in when the pool runs short."""
-    grid = [
-        s * m for m in range(ROTATION_STEP_DEG, int(ROTATION_MAX_DEG) + 1, ROTATION_STEP_DEG) for s in (1, -1)
-    ]
+    typical magnitude gives nothing away; the grid fills in when the pool runs short. `pool` may be an array:
+    the draws are the same, without converting a list of a thousand answers per question."""
     chosen = [true_deg]
     for source in (
-        list(rng.choice(pool, size=min(len(pool), 64))) if len(pool) else [],
-        list(rng.permutation(grid)),
+        rng.choice(pool, size=min(len(pool), 64)).tolist() if len(pool) else [],
+        rng.permutation(ROTATION_GRID).tolist(),
     ):
         for v in source:
             if len(chosen) == 4:
                 return chosen
-            if all(abs(int(v) - c) >= ROTATION_SPACING_DEG for c in chosen):
-                chosen.append(int(v))
+            if all(abs(v - c) >= ROTATION_SPACING_DEG for c in chosen):
+                chosen.append(v)
     return chosen
 
 
@@ -349,8 +385,11 @@ def camera_rotation(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
         f"yaw outside {ROTATION_MIN_DEG:g}-{ROTATION_MAX_DEG:g} deg or an optical axis near vertical",
         int((~ok).sum()),
     )
-    pool = [int(v) for v in rounded[ok]] + [-int(v) for v in rounded[ok]]
-    keyed = [("left" if yaw[k] > 0 else "right", int(k)) for k in ctx.rng.permutation(len(first)) if ok[k]]
+    pool = np.array([int(v) for v in rounded[ok]] + [-int(v) for v in rounded[ok]], dtype=np.int64)
+    ok_l, yaw_l = ok.tolist(), yaw.tolist()
+    keyed = [
+        ("left" if yaw_l[k] > 0 else "right", k) for k in ctx.rng.permutation(len(first)).tolist() if ok_l[k]
+    ]
     for _, k in keyed:
         options = rotation_options(int(rounded[k]), pool, ctx.rng)
         f1, f2 = int(first[k]), int(second[k])
@@ -612,12 +651,17 @@ def allocentric_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]
 
     used = {bins.name: 0 for bins in ALLOCENTRIC_LEVELS}
     chosen: list[tuple[int, int, int, DirectionBins]] = []
-    for k in ctx.rng.permutation(len(candidates)):
-        a, b, c = (int(v) for v in candidates[k])
-        levels = [bins for bins in ALLOCENTRIC_LEVELS if passes[bins.name][a, b, c]]
+    triples = candidates.tolist()
+    # per candidate, whether it passes each level: one gather, not five numpy look-ups per candidate
+    passed = np.stack(
+        [passes[bins.name][tuple(candidates.T)] for bins in ALLOCENTRIC_LEVELS], axis=1
+    ).tolist()
+    for k in ctx.rng.permutation(len(candidates)).tolist():
+        a, b, c = triples[k]
+        levels = [bins for bins, ok in zip(ALLOCENTRIC_LEVELS, passed[k], strict=True) if ok]
         least = min(used[bins.name] for bins in levels)
         options = [bins for bins in levels if used[bins.name] == least]
-        bins = options[int(ctx.rng.integers(len(options)))]
+        bins = options[draw_index(ctx.rng, len(options))]
         used[bins.name] += 1
         chosen.append((a, b, c, bins))
 
@@ -783,15 +827,16 @@ def object_camera_position(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft
     ok &= clear
 
     keyed: list[tuple[str, tuple[int, int, str, float, int]]] = []
-    cells = np.argwhere(ok)
-    for k in ctx.rng.permutation(len(cells)):
-        f1, j = (int(v) for v in cells[k])
-        label = CAMERA_SECTORS.label(theta[f1, j])
+    cells = np.argwhere(ok).tolist()
+    sector = CAMERA_SECTORS.index(theta)  # every (frame, object) at once: the same bins as one by one
+    for k in ctx.rng.permutation(len(cells)).tolist():
+        f1, j = cells[k]
+        label = CAMERA_SECTORS.labels[int(sector[f1, j])]
         if label == "front":
             ctx.drop("in front of camera 1 (not asked)")
             continue
         corner_angles = floor_angle(fwd[f1], corners[j] - cam[f1, :2])
-        out = int((CAMERA_SECTORS.index(corner_angles) != CAMERA_SECTORS.index(theta[f1, j])).sum())
+        out = int((CAMERA_SECTORS.index(corner_angles) != sector[f1, j]).sum())
         if out > ALLOCENTRIC_MAX_CORNERS_OUT:
             ctx.drop("the object's footprint crosses a sector boundary")
             continue
@@ -904,6 +949,7 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
     poses, valid = _valid_poses(facts)
     vis = facts.visibility
     singles = facts.single_instance()
+    centre = {o: facts.objects[o].centroid.astype(np.float64) for o in singles}  # a mean over all points
     keyed: list[tuple[str, tuple[int, int, int, np.ndarray, tuple]]] = []
     for f in ctx.shuffled(range(len(facts.frames))):
         if not valid[f] or horizontal_norm(poses[f, :3, 2]) < MIN_HORIZONTAL_AXIS:
@@ -917,7 +963,7 @@ def camera_relative_direction(facts: SceneFacts, ctx: GenContext) -> Iterator[Dr
             for b in shown:
                 if a == b:
                     continue
-                d = facts.objects[a].centroid.astype(np.float64) - facts.objects[b].centroid
+                d = centre[a] - centre[b]
                 delta = np.array([d @ right, d @ fwd, d[2]])
                 parts = camera_relative_parts(delta)
                 if parts is None:

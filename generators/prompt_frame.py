@@ -16,7 +16,6 @@ With shares <= 0.45 no variant exceeds half of any subtask of 20 samples or more
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,7 +89,12 @@ class Deck:
         for w in weights:
             running += w / total
             cdf.append(running)
-        k = bisect_right([c / running for c in cdf], self.rng.random())
+        r = self.rng.random()
+        k = 0  # bisect_right over the non-decreasing c / running: how many are <= r
+        for c in cdf:
+            if c / running > r:
+                break
+            k += 1
         self.counts[k] += 1
         self.dealt = dealt
         return k

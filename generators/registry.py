@@ -173,8 +173,12 @@ def _plain(value: Any) -> Any:
         return round(value, 4)
     if kind is int or kind is str or value is None:
         return value
+    if kind is list or kind is tuple:  # float leaves rounded in place: a call per leaf was most of the time
+        return [round(v, 4) if type(v) is float else _plain(v) for v in value]
+    if kind is np.ndarray:
+        return _plain(value.tolist())
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): round(v, 4) if type(v) is float else _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, np.ndarray):

@@ -18,6 +18,7 @@ from schemas.facts import FreeSpace
 STEPS = [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1) if (di, dj) != (0, 0)]
 MIN_SEGMENT_M = 0.4  # waypoints closer than this are merged: one corner, not two half turns
 STRAIGHT_DEG = 10.0  # bends below this are rasterisation noise, removed before turns are judged
+BISECT_LEVELS = 4  # tighten's bisection steps judged per lines_free call (15 segments at a time)
 
 
 def signed_angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -32,6 +33,18 @@ def _unit_steps(n: int) -> np.ndarray:
     steps = np.linspace(0, 1, n)
     steps.flags.writeable = False
     return steps
+
+
+def _bisection_tree(lo: float, hi: float, levels: int) -> list[float]:
+    """The midpoints a bisection of [lo, hi] may visit in `levels` steps, in heap order (node n's lower half
+    is node 2n + 1, its upper half 2n + 2), each computed as (lo + hi) / 2 of its interval like the step itself."""
+    bounds, mids = [(lo, hi)], []
+    for low, high in bounds:
+        mid = (low + high) / 2
+        mids.append(mid)
+        if len(bounds) < 2**levels - 1:
+            bounds += [(low, mid), (mid, high)]
+    return mids
 
 
 @dataclass
@@ -88,6 +101,7 @@ class RoutePlanner:
         self.free = np.asarray(space.free, dtype=bool)
         self.graph = grid_graph(self.free, space.cell)
         self._trees: dict[int, np.ndarray] = {}
+        self._cell_rows_cols = np.mgrid[0 : self.free.shape[0], 0 : self.free.shape[1]]  # for alternative()
 
     # -- grid <-> world -------------------------------------------------------------------------------------
     def cell_of(self, xy: np.ndarray) -> tuple[int, int]:
@@ -109,15 +123,31 @@ class RoutePlanner:
         return (int(ii[k]), int(jj[k])) if d[k] <= max_dist else None
 
     def line_free(self, a: np.ndarray, b: np.ndarray, free: np.ndarray | None = None) -> bool:
+        """Whether the segment a-b crosses only free cells, sampled every quarter cell."""
+        return bool(self.lines_free(a, b, free)[0])
+
+    def lines_free(self, starts: np.ndarray, ends: np.ndarray, free: np.ndarray | None = None) -> np.ndarray:
+        """line_free for every row pair (starts[k], ends[k]) in one pass, a single point standing for all rows
+        (taut asks about a whole path at once, tighten about a bisection tree): each segment gets the same
+        sample points, by the same float operations, as on its own."""
         free = self.free if free is None else free
-        n = max(2, int(math.ceil(np.linalg.norm(b - a) / (self.space.cell * 0.25))) + 1)
-        pts = a[None, :] + _unit_steps(n)[:, None] * (b - a)[None, :]
-        j = np.floor((pts[:, 0] - self.space.origin[0]) / self.space.cell).astype(int)
-        i = np.floor((pts[:, 1] - self.space.origin[1]) / self.space.cell).astype(int)
+        starts, ends = np.broadcast_arrays(np.atleast_2d(starts), np.atleast_2d(ends))
+        if len(ends) == 0:
+            return np.zeros(0, dtype=bool)
+        d = ends - starts
+        # np.linalg.norm of each row, bit for bit: tests/generators/test_fast_paths.py holds numpy to it
+        lengths = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+        counts = np.maximum(2, np.ceil(lengths / (self.space.cell * 0.25)).astype(int) + 1)
+        t = np.concatenate([_unit_steps(n) for n in counts.tolist()])
+        x0, y0 = np.repeat(starts[:, 0], counts), np.repeat(starts[:, 1], counts)
+        dx, dy = np.repeat(d[:, 0], counts), np.repeat(d[:, 1], counts)
+        j = np.floor((x0 + t * dx - self.space.origin[0]) / self.space.cell).astype(int)
+        i = np.floor((y0 + t * dy - self.space.origin[1]) / self.space.cell).astype(int)
         h, w = free.shape
-        if (i < 0).any() or (j < 0).any() or (i >= h).any() or (j >= w).any():
-            return False
-        return bool(free[i, j].all())
+        inside = (i >= 0) & (j >= 0) & (i < h) & (j < w)
+        ok = inside.copy()
+        ok[inside] = free[i[inside], j[inside]]
+        return np.logical_and.reduceat(ok, np.concatenate([[0], np.cumsum(counts)[:-1]]))
 
     # -- search ---------------------------------------------------------------------------------------------
     def grid_path(
@@ -145,12 +175,11 @@ class RoutePlanner:
         pts = [self.center_of(i, j) for i, j in cells]
         way = [pts[0]]
         anchor = 0
+        ends = np.asarray(pts)
         while anchor < len(pts) - 1:
-            nxt = anchor + 1
-            for k in range(anchor + 2, len(pts)):
-                if not self.line_free(pts[anchor], pts[k]):
-                    break
-                nxt = k
+            # the farthest point in sight before the first one out of sight (all asked at once)
+            blocked = np.flatnonzero(~self.lines_free(pts[anchor], ends[anchor + 2 :]))
+            nxt = anchor + 1 + (int(blocked[0]) if len(blocked) else len(pts) - anchor - 2)
             way.append(pts[nxt])
             anchor = nxt
         return simplify(self.tighten(way))
@@ -161,19 +190,30 @@ class RoutePlanner:
         way = [np.asarray(p, dtype=np.float64) for p in way]
         for k in range(1, len(way) - 1):
             for toward, keep in ((k - 1, k + 1), (k + 1, k - 1)):
-                lo, hi = (
-                    0.0,
-                    1.0,
-                )  # fraction of the way from the corner toward `toward`; lo always keeps sight
                 corner, target = way[k].copy(), way[toward]
-                for _ in range(steps):
-                    mid = (lo + hi) / 2
-                    if self.line_free(corner + mid * (target - corner), way[keep]):
-                        lo = mid
-                    else:
-                        hi = mid
+                # fraction of the way from the corner toward `toward`; lo always keeps sight
+                lo = self._bisect_sight(corner, target - corner, way[keep], steps)
                 way[k] = corner + lo * (target - corner)
         return np.asarray(way)
+
+    def _bisect_sight(self, corner: np.ndarray, leg: np.ndarray, keep: np.ndarray, steps: int) -> float:
+        """`steps` bisection steps for the largest fraction f with corner + f * leg still in sight of `keep`.
+        Asked BISECT_LEVELS steps at a time: every midpoint those steps could visit (the same floats as one by
+        one) is judged in one lines_free call, then the steps are walked through the answers."""
+        lo, hi = 0.0, 1.0
+        done = 0
+        while done < steps:
+            levels = min(BISECT_LEVELS, steps - done)
+            mids = _bisection_tree(lo, hi, levels)
+            sight = self.lines_free(corner + np.asarray(mids)[:, None] * leg, keep).tolist()
+            node = 0
+            for _ in range(levels):
+                if sight[node]:
+                    lo, node = mids[node], 2 * node + 2
+                else:
+                    hi, node = mids[node], 2 * node + 1
+            done += levels
+        return lo
 
     def route(self, start: tuple[int, int], goal: tuple[int, int]) -> Route | None:
         cells = self.grid_path(start, goal)
@@ -193,8 +233,7 @@ class RoutePlanner:
         for i, j in cells:
             blocked[i, j] = True
         blocked = binary_dilation(blocked, iterations=1)
-        h, w = self.free.shape
-        ii, jj = np.mgrid[0:h, 0:w]
+        ii, jj = self._cell_rows_cols
         for end in (start, goal):
             blocked &= np.hypot(ii - end[0], jj - end[1]) * self.space.cell > keep_m
         other = self.free & ~blocked
@@ -203,11 +242,11 @@ class RoutePlanner:
 
 
 def _densify(route: Route, step: float = 0.05) -> np.ndarray:
-    pts = [route.waypoints[0]]
+    pts = [route.waypoints[0][None, :]]
     for p, q in zip(route.waypoints[:-1], route.waypoints[1:], strict=True):
         n = max(1, int(math.ceil(np.linalg.norm(q - p) / step)))
-        pts.extend(p + (q - p) * t for t in np.linspace(0, 1, n + 1)[1:])
-    return np.asarray(pts)
+        pts.append(p + (q - p) * np.linspace(0, 1, n + 1)[1:, None])  # p + (q - p) * t for every t at once
+    return np.concatenate(pts)
 
 
 def route_gap(a: Route, b: Route) -> float:

@@ -46,13 +46,24 @@ MOTION_LABELS = (("right", "left"), ("down", "up"), ("forward", "backward"))  # 
 def motion_direction(translation: np.ndarray, dominance: float, min_length: float) -> str | None:
     """Dominant direction of a camera-frame translation, or None when no axis dominates clearly: the largest
     component must be >= `dominance` x each other component and >= `min_length` metres."""
-    t = np.asarray(translation, dtype=np.float64)
+    return motion_directions(np.asarray(translation)[None, :], dominance, min_length)[0]
+
+
+def motion_directions(translations: np.ndarray, dominance: float, min_length: float) -> list[str | None]:
+    """motion_direction of every row of an (N, 3) array, in one numpy pass (camera_motion_direction asks two
+    per frame pair)."""
+    t = np.asarray(translations, dtype=np.float64)
+    rows = np.arange(len(t))
     mag = np.abs(t)
-    axis = int(np.argmax(mag))
-    others = np.delete(mag, axis)
-    if mag[axis] < min_length or np.any(mag[axis] < dominance * others):
-        return None
-    return MOTION_LABELS[axis][0 if t[axis] > 0 else 1]
+    axis = np.argmax(mag, axis=1)
+    top = mag[rows, axis]
+    others = np.arange(3)[None, :] != axis[:, None]
+    unclear = (top < min_length) | ((top[:, None] < dominance * mag) & others).any(axis=1)
+    sign = (t[rows, axis] > 0).tolist()
+    return [
+        None if bad else MOTION_LABELS[a][0 if positive else 1]
+        for bad, a, positive in zip(unclear.tolist(), axis.tolist(), sign, strict=True)
+    ]
 
 
 def circular_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
