@@ -133,9 +133,7 @@ def process_scene(
             valid, rejects = validate_all(cfg.out, samples, {o.instance_id for o in scene.objects})
         stage = "write"
         record["peak_rss_mb"] = _peak_rss_mb()
-        with _timed(timings, "write"):
-            marker = write_scene_shard(cfg.out, shard_no, valid, rejects, record)
-        return marker
+        return write_scene_shard(cfg.out, shard_no, valid, rejects, record, timings)
     except SceneError as e:
         return record_failure(cfg.out, record, stage, str(e))
     except Exception as e:  # a deterministic application error: recorded, not retried forever

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,12 @@ def write_scene_shard(
     samples: list[dict[str, Any]],
     rejects: list[dict[str, Any]],
     record: dict[str, Any],
+    timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Write tar, index and rejects of one scene, then its marker (the commit). Returns the marker record."""
+    """Write tar, index and rejects of one scene, then its marker (the commit). Returns the marker record.
+    `timings` (the scene's stage seconds, carried by `record`) gets "write" before the marker is written, so
+    the marker reports the write stage too."""
+    started = time.perf_counter()
     name = f"{shard_name(shard_no)}.tar"
     rows: list[dict[str, Any]] = []
     with atomic_file(tar_path(out, shard_no)) as f:
@@ -103,6 +108,8 @@ def write_scene_shard(
     ]
     rtable = pa.Table.from_pylist(reject_rows, schema=REJECT_SCHEMA)
     atomic_write_with(rejects_path(out, shard_no), lambda p: pq.write_table(rtable, p, compression="zstd"))
+    if timings is not None:
+        timings["write"] = round(timings.get("write", 0.0) + time.perf_counter() - started, 4)
     marker = {**record, "shard": name, "n_samples": len(samples), "n_rejects": len(rejects), "status": "ok"}
     atomic_write(done_marker(out, shard_no), json.dumps(marker, sort_keys=True, indent=1).encode())
     return marker

@@ -50,6 +50,8 @@ def test_build_covers_every_category_and_records_each_scene(corpus: Path):
             "geometry",
             "generate",
             "validate",
+            "media",
+            "write",  # recorded before the marker that carries it
         }
 
 
