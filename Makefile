@@ -21,7 +21,7 @@ endif
 SYSTEM_LIBS := libusb-1.0.so.0 libGL.so.1 libEGL.so.1 libgomp.so.1 libX11.so.6 libudev.so.1
 APT_PACKAGES := libusb-1.0-0 libgl1 libegl1 libgomp1 libx11-6 libudev1
 
-.PHONY: all venv system-deps shards demo test lint format bench clean
+.PHONY: all venv system-deps shards demo test lint format bench bench-device clean
 
 all: venv
 
@@ -83,6 +83,11 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m pipeline.bench
+
+# The geometry stage per device, kernel by kernel, facts compared (the run for a machine with an NVIDIA GPU;
+# without one it compares numpy with the CUDA path's code on the CPU). Needs bench/data: run `make bench` first.
+bench-device: venv
+	$(BIN)/python -m pipeline.bench_device
 
 clean:
 	rm -rf out data/demo

@@ -6,7 +6,7 @@ import numpy as np
 
 from pipeline.geometry.config import GeometryConfig
 from pipeline.geometry.culling import CulledCloud
-from pipeline.geometry.device import make_backend
+from pipeline.geometry.device import Backend, make_backend
 from pipeline.geometry.distances import closest_distances
 from pipeline.geometry.floor import floor_height, free_space, room_footprint
 from pipeline.geometry.frames import observe_frames
@@ -42,10 +42,13 @@ def check_object_count(scene: Scene, limit: int) -> None:
         )
 
 
-def compute_facts(scene: Scene, config: GeometryConfig | None = None) -> SceneFacts:
+def compute_facts(
+    scene: Scene, config: GeometryConfig | None = None, backend: Backend | None = None
+) -> SceneFacts:
+    """`backend` overrides `config.device` (pipeline/bench_device.py runs the CUDA path's code on the CPU)."""
     config = config or GeometryConfig()
     check_object_count(scene, config.max_objects)
-    backend = make_backend(config.device)
+    backend = backend or make_backend(config.device)
     objects = scene_objects(scene)
     track_points = sample_track_points(scene, config.track_points)
     cloud = CulledCloud.build([o.points for o in objects], track_points)
