@@ -1,7 +1,7 @@
 """The geometry stage on each device, side by side: end-to-end time, time per kernel, and whether the facts agree.
 
-The one script to run when a machine with an NVIDIA GPU is at hand (`python -m pipeline.bench_device`, a few
-minutes on the `make bench` scans): every device computes the facts of the same scenes; times are the best of
+The one script to run when a machine with an NVIDIA GPU is at hand (`make bench-device`, about a minute on
+the `make bench` scans): every device computes the facts of the same scenes; times are the best of
 `--repeats` plain runs, kernels come from one profiled run; the facts of each device are compared with the CPU's
 (exit 1 past the tolerances below). Without a GPU, "cpu-tensor" runs the CUDA path's code (Open3D tensors) on the
 CPU device, so the comparison itself is exercised everywhere. Raycasting (Embree) is CPU-only on every device.
@@ -40,9 +40,8 @@ DEVICES = ("cpu", "cuda", "cpu-tensor")  # cpu-tensor: the CUDA path's code (Ope
 # or at the depth tolerance may flip; nothing else may move
 MAX_FLIPPED_SHARE = 0.001  # of boolean entries (visible objects, visible track points)
 MAX_FRACTION_DIFF = 0.005  # visible / in-frustum / occluded shares, virtual-view fractions
-MAX_MEASURE_DIFF = (
-    1e-3  # bbox, centre, track uv (normalised units), depth, distance (metres), where both exist
-)
+# bbox, centre, track uv (normalised units), depth, distance (metres), where both devices have them
+MAX_MEASURE_DIFF = 1e-3
 
 
 def _backend(device: str) -> Any:
@@ -56,8 +55,8 @@ def _flipped(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _max_diff(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Largest |a - b| where both are finite; inf when exactly one of them is finite somewhere (a measure
-    present on one device only) or the shapes differ."""
+    """Largest |a - b| where both are finite (a measure present on one device only shows as a flipped
+    visibility); inf when one of them is missing or the shapes differ."""
     if a is None or b is None:
         return 0.0 if a is None and b is None else float("inf")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
