@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 
 from shards import audit_sentences
 from shards.atomic import atomic_write
-from shards.index import connect, fetch_arrow
+from shards.index import connect, create_count_tables, fetch_arrow
 from taxonomy import SUBTASKS
 
 if TYPE_CHECKING:
@@ -195,18 +195,10 @@ def _bound_memory(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
 
 def _count_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Per (subtask, answer type): samples and scenes; per MC subtask: counts by (options, letter) and by
-    option text. Two passes into small tables (samples per scene, MC answers), not one per count."""
-    con.execute(
-        "CREATE TEMP TABLE per_scene AS SELECT subtask, answer_type, source, scene_id, count(*) AS n "
-        "FROM qa GROUP BY ALL"
-    )
-    con.execute(
-        "CREATE TEMP TABLE mc AS SELECT subtask, n_options, answer, answer_text, count(*) AS n "
-        "FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
-    )
-    # one per_scene row per scene of a (subtask, answer type): count(*) counts its scenes
+    option text, from the small count tables (`create_count_tables`), not one pass over the index per count."""
+    create_count_tables(con)
     groups = con.execute(
-        "SELECT subtask, answer_type, sum(n), count(*) FROM per_scene GROUP BY ALL"
+        "SELECT subtask, answer_type, sum(n), count(DISTINCT (source, scene_id)) FROM per_scene GROUP BY ALL"
     ).fetchall()
     letters = con.execute("SELECT subtask, n_options, answer, sum(n) FROM mc GROUP BY ALL").fetchall()
     labels = con.execute("SELECT subtask, answer_text, sum(n) FROM mc GROUP BY ALL").fetchall()

@@ -161,6 +161,21 @@ def _failed_scenes_view(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any
     con.execute("CREATE VIEW failed_scenes AS SELECT * FROM failed_scenes_rows")
 
 
+def create_count_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Two passes over `qa` into small temporary tables that stats and audit read their counts from, instead
+    of one pass over all rows per count (grouping millions of strings is what costs, ~0.3 s a pass at 8M rows):
+    `per_scene`, the samples per (category, subtask, answer type, source, scene), ~65k rows at 8M samples;
+    `mc`, the correct answers per (MC subtask, options, letter, option text), a few thousand."""
+    con.execute(
+        "CREATE TEMP TABLE per_scene AS SELECT category, subtask, answer_type, source, scene_id, "
+        "count(*) AS n FROM qa GROUP BY ALL"
+    )
+    con.execute(
+        "CREATE TEMP TABLE mc AS SELECT subtask, n_options, answer, answer_text, count(*) AS n "
+        "FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
+    )
+
+
 def fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """A query's result as a pyarrow Table (the method's name changed between DuckDB 1.x and 2.x)."""
     relation = con.sql(sql)

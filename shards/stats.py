@@ -1,7 +1,7 @@
 """Corpus statistics through DuckDB over the parquet index (never the tars): counts, balance, values, rejects.
 
 Four passes read the index, each only the parquet columns it needs (projection pushdown): two fill small
-count tables (`_count_tables`) that every count, balance and answer-text table is read from, one computes the
+count tables (`shards.index.create_count_tables`) that every count, balance and answer-text table is read from, one computes the
 numeric value quantiles, one the labels. On 8M rows they take ~1 s together on 2 cores.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from shards.index import connect, load_manifest
+from shards.index import connect, create_count_tables, load_manifest
 from shards.layout import shards_dir
 from taxonomy import CATEGORIES, SUBTASKS
 
@@ -45,7 +45,7 @@ def corpus_stats(out: Path) -> dict[str, Any]:
 
 
 def _collect(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Any]:
-    _count_tables(con)
+    create_count_tables(con)
     total = con.execute(
         "SELECT coalesce(sum(n), 0), count(DISTINCT (source, scene_id)) FROM per_scene"
     ).fetchone()
@@ -129,21 +129,6 @@ def _collect(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Any]:
         "build": _build_summary(out),
         "drops": candidate_drops(out),
     }
-
-
-def _count_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Two passes over the index into small tables that the counts below read, instead of one pass over all
-    rows per count (grouping millions of strings is what costs, ~0.3 s a pass at 8M rows): `per_scene`, the
-    samples per (category, subtask, answer type, source, scene), ~65k rows at 8M samples; `mc`, the correct
-    answers per (MC subtask, options, letter, option text), a few thousand."""
-    con.execute(
-        "CREATE TEMP TABLE per_scene AS SELECT category, subtask, answer_type, source, scene_id, "
-        "count(*) AS n FROM qa GROUP BY ALL"
-    )
-    con.execute(
-        "CREATE TEMP TABLE mc AS SELECT subtask, n_options, answer, answer_text, count(*) AS n "
-        "FROM qa WHERE answer_type = 'multiple_choice' GROUP BY ALL"
-    )
 
 
 def candidate_drops(out: Path) -> dict[str, dict[str, int]]:
