@@ -35,6 +35,7 @@ class BuildResult:
     seconds: float
     failed: list[dict[str, Any]] = field(default_factory=list)
     ray_start_seconds: float = 0.0  # of `seconds`, spent starting or joining Ray
+    ray_stop_seconds: float = 0.0  # of `seconds`, spent shutting down the Ray instance this build started
     not_retried: list[str] = field(default_factory=list)  # scenes that failed before and were skipped now
 
 
@@ -145,7 +146,7 @@ def run_build(
             failed_marker(cfg.out, shard_no).unlink(missing_ok=True)
         progress = BuildProgress(total=len(scenes), already=len(scenes) - len(todo), enabled=show_progress)
         try:
-            ray_start = _run_tasks(cfg, todo, progress) if todo else 0.0
+            ray_start, ray_stop = _run_tasks(cfg, todo, progress) if todo else (0.0, 0.0)
         finally:
             progress.close()
         # Again at the end: a worker orphaned by a killed run may still have been writing (under a hidden
@@ -153,11 +154,15 @@ def run_build(
         remove_stale_temporaries(cfg.out)
         manifest = write_manifest(cfg, scenes, excluded)
     failed = [s for s in manifest["scenes"] if s["status"] != "ok"]
-    return BuildResult(manifest, len(todo), time.perf_counter() - start, failed, ray_start, not_retried)
+    return BuildResult(
+        manifest, len(todo), time.perf_counter() - start, failed, ray_start, ray_stop, not_retried
+    )
 
 
-def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildProgress) -> float:
-    """Runs the scenes; returns the seconds spent starting or joining Ray."""
+def _run_tasks(
+    cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildProgress
+) -> tuple[float, float]:
+    """Runs the scenes; returns the seconds spent starting (or joining) Ray and shutting it down."""
     import ray
 
     from pipeline.geometry.device import NO_CUDA
@@ -202,9 +207,11 @@ def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildPro
                     record = record_failure(cfg.out, base, "worker", f"{type(cause).__name__}: {cause}")
                 progress.scene_finished(record)
     finally:
+        ray_stop = time.perf_counter()
         if started_here:
             ray.shutdown()
-    return ray_start
+        ray_stop = time.perf_counter() - ray_stop
+    return ray_start, ray_stop
 
 
 def task_memory(cfg: BuildConfig, mesh: tuple[int, int] | None) -> int:

@@ -7,7 +7,9 @@ folder as each resolves, so a `scans/` that is itself a link to another disk sti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTSIDE = "outside_root"
@@ -16,17 +18,34 @@ OUTSIDE = "outside_root"
 @dataclass(frozen=True)
 class Boundary:
     roots: tuple[Path, ...]
+    # folder -> where it resolves: a scene's hundreds of frames share a few folders, and resolving each file
+    # from the root (one lstat per path component) cost more than reading the pose files
+    resolved_folders: dict[str, Path] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, *folders: Path) -> Boundary:
         return cls(tuple(dict.fromkeys(Path(f).resolve() for f in folders)))
 
+    def resolve(self, path: Path) -> Path:
+        """`Path(path).resolve()`: a file that is not itself a link resolves to where its folder resolves."""
+        path = Path(path)
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:  # missing or unreadable: resolved as it is, like Path.resolve
+            return path.resolve()
+        if is_link or path.name in ("", ".", ".."):
+            return path.resolve()
+        folder = str(path.parent)
+        if folder not in self.resolved_folders:
+            self.resolved_folders[folder] = path.parent.resolve()
+        return self.resolved_folders[folder] / path.name
+
     def contains(self, path: Path) -> bool:
-        resolved = Path(path).resolve()
+        resolved = self.resolve(path)
         return any(resolved == root or resolved.is_relative_to(root) for root in self.roots)
 
     def problem(self, path: Path) -> str | None:
         """None when `path` resolves inside, else a one-line reason."""
         if self.contains(path):
             return None
-        return f"{Path(path).name} resolves outside the dataset root (to {Path(path).resolve()})"
+        return f"{Path(path).name} resolves outside the dataset root (to {self.resolve(path)})"
