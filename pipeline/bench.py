@@ -160,7 +160,9 @@ def main() -> None:
     # One wave (a scene per worker) and the whole build, both with an empty facts cache: the difference is what
     # each further scan costs, start-up excluded (a full-dataset build pays the start-up once, not per 6 scans).
     cold_cache(args.out.with_name(args.out.name + "-small-cache"))
-    small = build_once(args.data, args.out.with_name(args.out.name + "-small"), args.workers, limit=args.workers)
+    small = build_once(
+        args.data, args.out.with_name(args.out.name + "-small"), args.workers, limit=args.workers
+    )
     # Cold: an empty facts cache, so the geometry stage runs; warm: the rebuild after a rule-only change.
     cold_cache(args.out.with_name(args.out.name + "-cache"))
     result = build_once(args.data, args.out, args.workers)

@@ -159,9 +159,7 @@ def run_build(
     )
 
 
-def _run_tasks(
-    cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildProgress
-) -> tuple[float, float]:
+def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildProgress) -> tuple[float, float]:
     """Runs the scenes; returns the seconds spent starting (or joining) Ray and shutting it down."""
     import ray
 
