@@ -205,10 +205,10 @@ def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildPro
                     record = record_failure(cfg.out, base, "worker", f"{type(cause).__name__}: {cause}")
                 progress.scene_finished(record)
     finally:
-        ray_stop = time.perf_counter()
+        stopping = time.perf_counter()
         if started_here:
             ray.shutdown()
-        ray_stop = time.perf_counter() - ray_stop
+        ray_stop = time.perf_counter() - stopping
     return ray_start, ray_stop
 
 
