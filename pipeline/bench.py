@@ -276,17 +276,14 @@ def simulated_cluster(data: Path, out: Path, nodes: int) -> float:
 
 def geometry_alone(cfg, scene_ids: list[str]) -> dict[str, float]:
     from pipeline.geometry import GeometryConfig, compute_facts, gpu_available
-    from sources import get_source
+    from pipeline.scene_task import read_scene
 
-    source = get_source(cfg.source)
     devices = ["cpu"] + (["cuda"] if gpu_available() else [])
     out: dict[str, float] = {}
     for device in devices:
         times = []
         for sid in scene_ids:
-            scene = source.read_scene(
-                cfg.root, sid, frame_step=cfg.frames.frame_step, max_frames=cfg.frames.max_source_frames
-            )
+            scene = read_scene(cfg, sid)
             start = time.perf_counter()
             compute_facts(scene, GeometryConfig(max_frames=cfg.frames.max_frames, device=device))
             times.append(time.perf_counter() - start)

@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.config import BuildConfig
     from pipeline.geometry import GeometryConfig, gpu_available
+    from pipeline.scene_task import read_scene
     from sources import get_source
 
     if not (args.data / "scans").is_dir():
@@ -196,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BuildConfig(root=args.data, out=Path("unused"))
     source = get_source(cfg.source)
     scene_ids = source.list_scenes(cfg.root)[: args.scenes]
-    read = dict(frame_step=cfg.frames.frame_step, max_frames=cfg.frames.max_source_frames, labels=cfg.labels)
-    scenes = [source.read_scene(cfg.root, sid, **read) for sid in scene_ids]
+    scenes = [read_scene(cfg, sid) for sid in scene_ids]
     config = GeometryConfig(max_frames=cfg.frames.max_frames)
     results = {device: run_device(scenes, device, args.repeats, config) for device in devices}
 

@@ -37,6 +37,17 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - start, 4)
 
 
+def read_scene(cfg: BuildConfig, scene_id: str) -> Scene:
+    """One scene as a build reads it: the build's source, frame step, frame limit and label map."""
+    return get_source(cfg.source).read_scene(
+        cfg.root,
+        scene_id,
+        frame_step=cfg.frames.frame_step,
+        max_frames=cfg.frames.max_source_frames,
+        labels=cfg.labels,
+    )
+
+
 def load_facts(
     cfg: BuildConfig,
     scene_id: str,
@@ -57,13 +68,7 @@ def load_facts(
     scene = None
     if cached is None or need_scene:
         with _timed(timings, "read"):
-            scene = source.read_scene(
-                cfg.root,
-                scene_id,
-                frame_step=cfg.frames.frame_step,
-                max_frames=cfg.frames.max_source_frames,
-                labels=cfg.labels,
-            )
+            scene = read_scene(cfg, scene_id)
     if cached is None:
         from pipeline.geometry import compute_facts  # scipy and Open3D: not imported on a cache hit
 

@@ -1,8 +1,8 @@
 """Corpus statistics through DuckDB over the parquet index (never the tars): counts, balance, values, rejects.
 
 Four passes read the index, each only the parquet columns it needs (projection pushdown): two fill small
-count tables (`shards.index.create_count_tables`) that every count, balance and answer-text table is read from, one computes the
-numeric value quantiles, one the labels. On 8M rows they take ~1 s together on 2 cores.
+count tables (`shards.index.create_count_tables`) that every count, balance and answer-text table is read
+from, one computes the numeric value quantiles, one the labels. On 8M rows they take ~1 s together on 2 cores.
 """
 
 from __future__ import annotations
