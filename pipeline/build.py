@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.config import BuildConfig
 from pipeline.progress import BuildProgress
-from pipeline.ray_session import start_ray
+from pipeline.ray_session import start_ray, stop_ray
 from pipeline.scene_task import process_scene, record_failure
 from schemas.errors import UserError
 from shards.atomic import atomic_write, is_temporary
@@ -207,7 +207,7 @@ def _run_tasks(cfg: BuildConfig, todo: list[tuple[int, str]], progress: BuildPro
     finally:
         stopping = time.perf_counter()
         if started_here:
-            ray.shutdown()
+            stop_ray()
         ray_stop = time.perf_counter() - stopping
     return ray_start, ray_stop
 

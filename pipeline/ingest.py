@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.ingest_task import keys_path, stage_chunk, staged_path, write_chunk
-from pipeline.ray_session import start_ray
+from pipeline.ray_session import start_ray, stop_ray
 from schemas.errors import UserError
 from shards.atomic import atomic_write
 from shards.layout import done_marker, failed_marker, manifest_path
@@ -220,7 +220,7 @@ def _with_ray(workers: int | None, address: str | None, body: Callable[[Callable
         body(run)
     finally:
         if started_here:
-            ray.shutdown()
+            stop_ray()
     return ray_seconds
 
 

@@ -1,4 +1,4 @@
-"""Starting or joining Ray, the one way the build and ingest do it."""
+"""Starting or joining Ray, and stopping what we started: the one way the build and ingest do it."""
 
 from __future__ import annotations
 
@@ -24,3 +24,25 @@ def start_ray(workers: int | None, address: str | None) -> bool:
             log_to_driver=False,
         )
     return True
+
+
+def stop_ray() -> None:
+    """`ray.shutdown()` of the instance `start_ray` started, a second sooner.
+
+    Ray stops its processes one after another, each with SIGTERM and up to a second before SIGKILL. Its
+    autoscaler monitor (useless to a local build) never makes that second: its SIGTERM handler reports the
+    "failure" to the GCS, which is already gone, so every shutdown waited a full second and then killed it
+    (measured: 1.0 of 1.4 s). We kill it at once, which is the end Ray reaches anyway. The monitor is found
+    through Ray's private node object; should a Ray release rename it, this does nothing and the shutdown only
+    takes its second again."""
+    import ray
+
+    node = getattr(getattr(ray, "_private", None), "worker", None)
+    node = getattr(node, "_global_node", None)
+    processes = getattr(node, "all_processes", None) or {}
+    for info in processes.get("monitor", []):
+        process = getattr(info, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+    ray.shutdown()

@@ -56,7 +56,9 @@ def ray_cluster():
         address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
     )
     yield
-    ray.shutdown()
+    from pipeline.ray_session import stop_ray
+
+    stop_ray()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
