@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 
 def start_ray(workers: int | None, address: str | None) -> bool:
@@ -44,5 +45,8 @@ def stop_ray() -> None:
         process = getattr(info, "process", None)
         if process is not None and process.poll() is None:
             process.kill()
-            process.wait(timeout=5)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # stuck in the kernel: Ray's own shutdown deals with it
+                pass
     ray.shutdown()
