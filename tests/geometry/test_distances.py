@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.geometry.distances import closest_distances
+from pipeline.geometry.distances import SMALL_CHUNK, ChunkedPoints, closest_distances
 from tests.geometry.conftest import position
 
 
@@ -25,6 +25,9 @@ def test_closest_distances_match_brute_force():
     ]
     angle = rng.uniform(0, 2 * np.pi, 2000)  # a ring of "walls" around the others, spanning many chunks
     sets.append(np.c_[4 * np.cos(angle), 4 * np.sin(angle), rng.uniform(-1, 2, 2000)])
+    sets.append(rng.normal((2.5, -2.5, 0.5), 0.1, size=(3000, 3)))  # chunks over SMALL_CHUNK points: probed first
+    assert max(len(c) for c in ChunkedPoints.build(sets[-1]).chunks) > SMALL_CHUNK
+    assert min(len(c) for c in ChunkedPoints.build(sets[1]).chunks) <= SMALL_CHUNK  # and small ones whole
     got = closest_distances(sets)
     for i in range(len(sets)):
         for j in range(len(sets)):
