@@ -25,9 +25,8 @@ def test_closest_distances_match_brute_force():
     ]
     angle = rng.uniform(0, 2 * np.pi, 2000)  # a ring of "walls" around the others, spanning many chunks
     sets.append(np.c_[4 * np.cos(angle), 4 * np.sin(angle), rng.uniform(-1, 2, 2000)])
-    sets.append(
-        rng.normal((2.5, -2.5, 0.5), 0.1, size=(3000, 3))
-    )  # chunks over SMALL_CHUNK points: probed first
+    # a dense set whose chunks hold more than SMALL_CHUNK points: those are probed and filtered first
+    sets.append(rng.normal((2.5, -2.5, 0.5), 0.1, size=(3000, 3)))
     assert max(len(c) for c in ChunkedPoints.build(sets[-1]).chunks) > SMALL_CHUNK
     assert min(len(c) for c in ChunkedPoints.build(sets[1]).chunks) <= SMALL_CHUNK  # and small ones whole
     got = closest_distances(sets)
