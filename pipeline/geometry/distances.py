@@ -1,10 +1,20 @@
 """Closest-point distances between object point sets (exact nearest neighbours, not centres or boxes).
 
-Branch and bound over chunks: each object's points are cut into CHUNK_M cubes with a KD-tree each. For a pair,
-chunk pairs are visited by increasing distance between their bounding boxes (a lower bound of any point
-distance between them) and the visit stops once that bound reaches the best distance found. Chunks keep every
-tree compact: a KD-tree of a whole room's walls queried from inside the room is pathologically slow (every node
-box overlaps the search ball), which made the plain "smaller set against larger tree" take minutes.
+Each object's points are cut into CHUNK_M cubes with a KD-tree each (a KD-tree of a whole room's walls queried
+from inside the room is pathologically slow: every node box overlaps the search ball). All pairs are done at
+once, chunk by chunk rather than pair by pair: a few numpy calls and KD-tree queries per chunk instead of a
+handful per pair (a room holds tens to hundreds of objects, so thousands to tens of thousands of pairs):
+1. A bound per object pair: in the pair's nearest chunk pair by box gap (the seed), the PROBE_POINTS points of
+   the smaller chunk nearest to the other chunk's box are asked the other's KD-tree; the least distance found is
+   a distance between two real points, so no less than the pair's.
+2. The candidates: the chunk pairs whose boxes are nearer than the bound (a box gap never exceeds a distance
+   between points inside the boxes) and, in each, the smaller chunk's points nearer than the bound to the other
+   chunk's box.
+3. Those points ask the other chunk's KD-tree, all of one tree's questions in one query; a pair's distance is
+   the least answer.
+The closest two points of a pair pass both filters, so the result is the least distance over all point pairs
+as the KD-tree measures it (exactly what a pair-by-pair branch and bound over the chunks gives, which this
+replaced: 0.17-0.38 s -> 0.17-0.28 s on the bench scenes, 9.8 s -> 2.4 s for 300 objects).
 """
 
 from __future__ import annotations
@@ -15,11 +25,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 CHUNK_M = 1.0
-PROBE_POINTS = 32
-# Chunks up to this many points are queried whole (bounded by the best distance so far): the same minimum as
-# probing and filtering first, which pays numpy's per-call overhead four times (an average chunk holds ~260
-# points; 20 % less time for the 990 pairs of bench scene9001_00)
-SMALL_CHUNK = 512
+PROBE_POINTS = 32  # a seed's points nearest to the other chunk's box, whose distances give the bound
+# The bound is widened a hair before the filters compare numpy's box distances with it: a box distance may round
+# differently from the KD-tree's point distance it never exceeds; widening only lets a few more points through.
+SLACK_REL, SLACK_ABS = 1e-9, 1e-12
 
 
 @dataclass
@@ -42,7 +51,9 @@ class ChunkedPoints:
         splits = np.flatnonzero(np.diff(cube[order])) + 1
         chunks = np.split(points[order], splits)
         return cls(
-            chunks, np.array([c.min(axis=0) for c in chunks]), np.array([c.max(axis=0) for c in chunks])
+            chunks,
+            np.array([c.min(axis=0) for c in chunks]),
+            np.array([c.max(axis=0) for c in chunks]),
         )
 
     def tree(self, k: int) -> cKDTree:
@@ -59,31 +70,77 @@ def box_gaps(low_a: np.ndarray, high_a: np.ndarray, low_b: np.ndarray, high_b: n
     return np.linalg.norm(per_axis, axis=2)
 
 
-def pair_distance(a: ChunkedPoints, b: ChunkedPoints) -> float:
-    gaps = box_gaps(a.low, a.high, b.low, b.high)
-    best = np.inf
-    for flat in np.argsort(gaps, axis=None, kind="stable"):
-        ia, ib = divmod(int(flat), gaps.shape[1])
-        if gaps[ia, ib] >= best:
-            break
-        # Query the smaller chunk against the larger one's tree, only points nearer than `best` to its box.
-        (queries, other, k) = (
-            (a.chunks[ia], b, ib) if len(a.chunks[ia]) <= len(b.chunks[ib]) else (b.chunks[ib], a, ia)
+@dataclass
+class _Chunks:
+    """Every object's chunks in one table, objects in order (a chunk's global number indexes each array)."""
+
+    owner: np.ndarray  # (C,) object position
+    local: np.ndarray  # (C,) chunk number within its object
+    first: np.ndarray  # (O + 1,) global number of each object's first chunk, then C
+    low: np.ndarray
+    high: np.ndarray
+    size: np.ndarray  # (C,) points
+
+    @classmethod
+    def of(cls, chunked: list[ChunkedPoints]) -> _Chunks:
+        counts = np.array([len(c.chunks) for c in chunked])
+        return cls(
+            owner=np.repeat(np.arange(len(chunked)), counts),
+            local=np.concatenate([np.arange(n) for n in counts]),
+            first=np.r_[0, np.cumsum(counts)],
+            low=np.concatenate([c.low for c in chunked]),
+            high=np.concatenate([c.high for c in chunked]),
+            size=np.array([len(k) for c in chunked for k in c.chunks]),
         )
-        tree = other.tree(k)
-        if len(queries) <= SMALL_CHUNK:  # one bounded query costs less than choosing which points to ask
-            best = min(best, float(tree.query(queries, k=1, distance_upper_bound=best)[0].min()))
-            continue
+
+
+def _orient(table: _Chunks, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(query chunks, tree chunks): the smaller chunk asks the larger one's tree (the lower object's on a tie)."""
+    a_asks = table.size[a] <= table.size[b]
+    return np.where(a_asks, a, b), np.where(a_asks, b, a)
+
+
+def _asked_points(
+    chunked: list[ChunkedPoints], table: _Chunks, query_of: np.ndarray, tree_of: np.ndarray, select
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tree chunk, candidate number, point) rows: the points select(to_box) -> (point rows, partner columns)
+    chooses from each query chunk, given their distances to its partners' boxes (points x partners)."""
+    trees, candidates, points = [], [], []
+    order = np.argsort(query_of, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(query_of[order])) + 1):
+        q = int(query_of[group[0]])
+        chunk = chunked[table.owner[q]].chunks[table.local[q]]
+        t = tree_of[group]
         to_box = np.linalg.norm(
-            np.maximum(np.maximum(other.low[k] - queries, queries - other.high[k]), 0.0), axis=1
+            np.maximum(
+                np.maximum(table.low[t][None] - chunk[:, None], chunk[:, None] - table.high[t][None]), 0.0
+            ),
+            axis=2,
         )
-        if len(queries) > PROBE_POINTS:  # the points nearest the other box give a tight bound cheaply
-            probe = np.argpartition(to_box, PROBE_POINTS)[:PROBE_POINTS]
-            best = min(best, float(tree.query(queries[probe], k=1)[0].min()))
-        queries = queries[to_box < best]
-        if len(queries):
-            best = min(best, float(tree.query(queries, k=1, distance_upper_bound=best)[0].min()))
-    return float(best)
+        rows, cols = select(to_box, group)
+        trees.append(t[cols])
+        candidates.append(group[cols])
+        points.append(chunk[rows])
+    return np.concatenate(trees), np.concatenate(candidates), np.concatenate(points)
+
+
+def _least_per_candidate(
+    chunked: list[ChunkedPoints],
+    table: _Chunks,
+    asked: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n: int,
+    bound: float = np.inf,
+) -> np.ndarray:
+    """(n,) per candidate the least nearest-neighbour distance of its asked points (inf if none is nearer than
+    `bound`): one KD-tree query per tree chunk."""
+    trees, candidates, points = asked
+    least = np.full(n, np.inf)
+    order = np.argsort(trees, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(trees[order])) + 1):
+        t = int(trees[group[0]])
+        tree = chunked[table.owner[t]].tree(int(table.local[t]))
+        np.minimum.at(least, candidates[group], tree.query(points[group], k=1, distance_upper_bound=bound)[0])
+    return least
 
 
 def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
@@ -91,7 +148,63 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
     chunked = [ChunkedPoints.build(p) for p in point_sets]
     n = len(chunked)
     out = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            out[i, j] = out[j, i] = pair_distance(chunked[i], chunked[j])
+    if n < 2:
+        return out
+    table = _Chunks.of(chunked)
+    # 1. per object pair, its nearest chunk pair by box gap (the seed), one object against all later ones
+    blocks, seed_a, seed_b = [], [], []
+    for i in range(n - 1):
+        rows = np.arange(table.first[i], table.first[i + 1])
+        cols = np.arange(table.first[i + 1], table.first[n])
+        gaps = box_gaps(table.low[rows], table.high[rows], table.low[cols], table.high[cols])  # (Ri, Ci)
+        col_owner = table.owner[cols]
+        best_row = np.argmin(gaps, axis=0)
+        col_min = gaps[best_row, np.arange(len(cols))]
+        seg_min = np.minimum.reduceat(col_min, table.first[i + 1 : n] - table.first[i + 1])
+        is_min = col_min == seg_min[col_owner - i - 1]
+        seed_col = np.flatnonzero(is_min)[np.unique(col_owner[is_min], return_index=True)[1]]
+        blocks.append((rows, cols, gaps))
+        seed_a.append(rows[best_row[seed_col]])
+        seed_b.append(cols[seed_col])
+    seed_q, seed_t = _orient(table, np.concatenate(seed_a), np.concatenate(seed_b))
+    pair_a, pair_b = np.triu_indices(n, 1)  # the seeds' order: i ascending, then j
+    # the bound: the seed's PROBE_POINTS points nearest to the other chunk's box, measured by its KD-tree
+
+    def probes(to_box: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        take = min(PROBE_POINTS, len(to_box))
+        if take < len(to_box):
+            rows = np.argpartition(to_box, take - 1, axis=0)[:take]  # (take, partners)
+        else:
+            rows = np.broadcast_to(np.arange(take)[:, None], to_box.shape)
+        return rows.T.ravel(), np.repeat(np.arange(len(group)), take)
+
+    bound = _least_per_candidate(
+        chunked, table, _asked_points(chunked, table, seed_q, seed_t, probes), len(seed_q)
+    )
+    bound = bound * (1 + SLACK_REL) + SLACK_ABS
+    pair_bound = np.zeros((n, n))
+    pair_bound[pair_a, pair_b] = bound
+    # 2. candidates: chunk pairs nearer than the bound, and in each the points nearer than it to the other box
+    cand_a, cand_b = [], []
+    for i, (rows, cols, gaps) in enumerate(blocks):
+        r, c = np.nonzero(gaps < pair_bound[i, table.owner[cols]][None, :])
+        cand_a.append(rows[r])
+        cand_b.append(cols[c])
+    a, b = np.concatenate(cand_a), np.concatenate(cand_b)
+    cand_q, cand_t = _orient(table, a, b)
+    cand_bound = pair_bound[table.owner[a], table.owner[b]]
+
+    def nearer(to_box: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.nonzero(to_box < cand_bound[group][None, :])
+
+    # 3. their nearest neighbours, all of one tree's at once; a pair's distance is its least
+    least = _least_per_candidate(
+        chunked, table, _asked_points(chunked, table, cand_q, cand_t, nearer), len(a), float(bound.max())
+    )
+    best = np.full((n, n), np.inf)
+    np.minimum.at(best, (table.owner[a], table.owner[b]), least)
+    out[pair_a, pair_b] = best[pair_a, pair_b]
+    out[pair_b, pair_a] = best[pair_a, pair_b]
+    if not np.isfinite(out).all():  # the closest points always pass both filters
+        raise AssertionError("closest distance not found for some object pair")
     return out
