@@ -128,18 +128,18 @@ def _least_per_candidate(
     chunked: list[ChunkedPoints],
     table: _Chunks,
     asked: tuple[np.ndarray, np.ndarray, np.ndarray],
-    n: int,
-    bound: float = np.inf,
+    bounds: np.ndarray,
 ) -> np.ndarray:
-    """(n,) per candidate the least nearest-neighbour distance of its asked points (inf if none is nearer than
-    `bound`): one KD-tree query per tree chunk."""
+    """Per candidate the least nearest-neighbour distance of its asked points, inf if none is nearer than its
+    bound (`bounds`, one per candidate): one KD-tree query per tree chunk, bounded by its candidates' largest."""
     trees, candidates, points = asked
-    least = np.full(n, np.inf)
+    least = np.full(len(bounds), np.inf)
     order = np.argsort(trees, kind="stable")
     for group in np.split(order, np.flatnonzero(np.diff(trees[order])) + 1):
         t = int(trees[group[0]])
         tree = chunked[table.owner[t]].tree(int(table.local[t]))
-        np.minimum.at(least, candidates[group], tree.query(points[group], k=1, distance_upper_bound=bound)[0])
+        limit = float(bounds[candidates[group]].max())
+        np.minimum.at(least, candidates[group], tree.query(points[group], k=1, distance_upper_bound=limit)[0])
     return least
 
 
@@ -179,7 +179,7 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
         return rows.T.ravel(), np.repeat(np.arange(len(group)), take)
 
     bound = _least_per_candidate(
-        chunked, table, _asked_points(chunked, table, seed_q, seed_t, probes), len(seed_q)
+        chunked, table, _asked_points(chunked, table, seed_q, seed_t, probes), np.full(len(seed_q), np.inf)
     )
     bound = bound * (1 + SLACK_REL) + SLACK_ABS
     pair_bound = np.zeros((n, n))
@@ -199,7 +199,7 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
 
     # 3. their nearest neighbours, all of one tree's at once; a pair's distance is its least
     least = _least_per_candidate(
-        chunked, table, _asked_points(chunked, table, cand_q, cand_t, nearer), len(a), float(bound.max())
+        chunked, table, _asked_points(chunked, table, cand_q, cand_t, nearer), cand_bound
     )
     best = np.full((n, n), np.inf)
     np.minimum.at(best, (table.owner[a], table.owner[b]), least)
