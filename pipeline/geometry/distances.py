@@ -143,21 +143,28 @@ def _least_per_candidate(
     return least
 
 
-def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
-    """(O, O) minimum euclidean distance between every pair of point sets; 0 on the diagonal."""
-    chunked = [ChunkedPoints.build(p) for p in point_sets]
-    n = len(chunked)
-    out = np.zeros((n, n))
-    if n < 2:
-        return out
-    table = _Chunks.of(chunked)
-    # 1. per object pair, its nearest chunk pair by box gap (the seed), one object against all later ones
+def _probes(to_box: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A `select` for _asked_points: each partner's PROBE_POINTS points nearest to its box (all when fewer)."""
+    take = min(PROBE_POINTS, len(to_box))
+    if take < len(to_box):
+        rows = np.argpartition(to_box, take - 1, axis=0)[:take]  # (take, partners)
+    else:
+        rows = np.broadcast_to(np.arange(take)[:, None], to_box.shape)
+    return rows.T.ravel(), np.repeat(np.arange(len(group)), take)
+
+
+def _seeds(
+    table: _Chunks, n: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """Box gaps of each object's chunks to every later object's, (rows, cols, gaps) per object, and per object
+    pair in triu order its nearest chunk pair by box gap (the seed) as two arrays of chunk numbers."""
     blocks, seed_a, seed_b = [], [], []
     for i in range(n - 1):
         rows = np.arange(table.first[i], table.first[i + 1])
         cols = np.arange(table.first[i + 1], table.first[n])
         gaps = box_gaps(table.low[rows], table.high[rows], table.low[cols], table.high[cols])  # (Ri, Ci)
         col_owner = table.owner[cols]
+        # the least gap of each column, then the first column of each later object reaching that object's least
         best_row = np.argmin(gaps, axis=0)
         col_min = gaps[best_row, np.arange(len(cols))]
         seg_min = np.minimum.reduceat(col_min, table.first[i + 1 : n] - table.first[i + 1])
@@ -166,31 +173,32 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
         blocks.append((rows, cols, gaps))
         seed_a.append(rows[best_row[seed_col]])
         seed_b.append(cols[seed_col])
-    seed_q, seed_t = _orient(table, np.concatenate(seed_a), np.concatenate(seed_b))
-    pair_a, pair_b = np.triu_indices(n, 1)  # the seeds' order: i ascending, then j
-    # the bound: the seed's PROBE_POINTS points nearest to the other chunk's box, measured by its KD-tree
+    return blocks, np.concatenate(seed_a), np.concatenate(seed_b)
 
-    def probes(to_box: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        take = min(PROBE_POINTS, len(to_box))
-        if take < len(to_box):
-            rows = np.argpartition(to_box, take - 1, axis=0)[:take]  # (take, partners)
-        else:
-            rows = np.broadcast_to(np.arange(take)[:, None], to_box.shape)
-        return rows.T.ravel(), np.repeat(np.arange(len(group)), take)
 
-    bound = _least_per_candidate(
-        chunked, table, _asked_points(chunked, table, seed_q, seed_t, probes), np.full(len(seed_q), np.inf)
-    )
-    bound = bound * (1 + SLACK_REL) + SLACK_ABS
+def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
+    """(O, O) minimum euclidean distance between every pair of point sets; 0 on the diagonal."""
+    chunked = [ChunkedPoints.build(p) for p in point_sets]
+    n = len(chunked)
+    out = np.zeros((n, n))
+    if n < 2:
+        return out
+    table = _Chunks.of(chunked)
+    pair_a, pair_b = np.triu_indices(n, 1)
+    # 1. the bound: each seed's probe points asked the other chunk's KD-tree
+    blocks, seed_a, seed_b = _seeds(table, n)
+    seed_q, seed_t = _orient(table, seed_a, seed_b)
+    asked = _asked_points(chunked, table, seed_q, seed_t, _probes)
+    bound = _least_per_candidate(chunked, table, asked, np.full(len(seed_q), np.inf))
     pair_bound = np.zeros((n, n))
-    pair_bound[pair_a, pair_b] = bound
+    pair_bound[pair_a, pair_b] = bound * (1 + SLACK_REL) + SLACK_ABS
     # 2. candidates: chunk pairs nearer than the bound, and in each the points nearer than it to the other box
-    cand_a, cand_b = [], []
-    for i, (rows, cols, gaps) in enumerate(blocks):
-        r, c = np.nonzero(gaps < pair_bound[i, table.owner[cols]][None, :])
-        cand_a.append(rows[r])
-        cand_b.append(cols[c])
-    a, b = np.concatenate(cand_a), np.concatenate(cand_b)
+    cand = [
+        np.nonzero(gaps < pair_bound[i, table.owner[cols]][None, :])
+        for i, (_, cols, gaps) in enumerate(blocks)
+    ]
+    a = np.concatenate([rows[r] for (rows, _, _), (r, _) in zip(blocks, cand, strict=True)])
+    b = np.concatenate([cols[c] for (_, cols, _), (_, c) in zip(blocks, cand, strict=True)])
     cand_q, cand_t = _orient(table, a, b)
     cand_bound = pair_bound[table.owner[a], table.owner[b]]
 
