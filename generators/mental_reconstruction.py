@@ -395,39 +395,50 @@ def _map_distractors(ctx: GenContext, truth: list[tuple[int, int]]) -> list[list
 
 @rule("occlusion")
 def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
-    """The answer is a single-instance object with >= 30 % of its in-view points behind ANOTHER object (and an
-    occluder whose box overlaps it, nearer to the camera). Distractors are labels that are plainly NOT partly
-    hidden in that image: at least one instance visible, and every instance the image shows any part of is
-    visible, <= 5 % hidden and not cut off by the border. Such a label is unambiguously wrong whatever its
-    instance count, so distractors need not be single-instance (the answer, named by its label, must be)."""
+    """The answer is a label with an instance >= 30 % of whose in-view points are behind ANOTHER object (and an
+    occluder whose box overlaps it, nearer to the camera); the most hidden such instance is the one grounded.
+    Distractors are labels that are plainly NOT partly hidden in that image: at least one instance visible, and
+    every instance the image shows any part of is visible, <= 5 % hidden and not cut off by the border. Both
+    roles are decided per label, whatever its instance count: "which of these is partly hidden" has one right
+    label either way, and a label that usually has several instances (pictures, boxes, chairs) can be the
+    answer as often as the distractor (single-instance answers only made such labels distractor-only: a
+    text-only prior the audit measured at 88 % on 6 demo rooms against 30 % chance)."""
     vis = facts.visibility
     if vis.occluded_by_other is None:
         return
     hidden = vis.occluded_by_other
-    singles = facts.single_instance()
     nameable = [i for i, o in enumerate(facts.objects) if o.nameable]
     groups = label_instances(facts)
     for f in ctx.shuffled(range(len(facts.frames))):
         if not np.isfinite(facts.frames[f].pose).all():
             continue
         clear = _clear_labels(facts, f, groups)
-        for a in ctx.shuffled(singles):
-            if not (
-                vis.visible[f, a]
-                and vis.in_frustum_fraction[f, a] >= OCCLUDED_MIN_IN_FRUSTUM
-                and hidden[f, a] >= OCCLUDED_MIN_HIDDEN
-            ):
+        for label in ctx.shuffled(sorted(groups)):
+            partly = [
+                o
+                for o in groups[label]
+                if vis.visible[f, o]
+                and vis.in_frustum_fraction[f, o] >= OCCLUDED_MIN_IN_FRUSTUM
+                and hidden[f, o] >= OCCLUDED_MIN_HIDDEN
+            ]
+            if not partly:
                 ctx.drop(
-                    f"object not visible, cut off, or < {OCCLUDED_MIN_HIDDEN:.0%} hidden by another object"
+                    f"no instance visible, inside the image and >= {OCCLUDED_MIN_HIDDEN:.0%} hidden by another object"
                 )
                 continue
-            occluder = _occluder(facts, f, a, nameable)
-            if (
-                occluder is None
-            ):  # the hidden part must be hidden behind something, not just off the depth map
+            # the most hidden instance that something nearer covers (the hidden part must be hidden behind
+            # something, not just off the depth map)
+            found = None
+            for a in sorted(partly, key=lambda o: (-float(hidden[f, o]), o)):
+                occluder = _occluder(facts, f, a, nameable)
+                if occluder is not None:
+                    found = a, occluder
+                    break
+            if found is None:
                 ctx.drop("no nearer object covers it")
                 continue
-            others = [lab for lab in clear if lab != facts.objects[a].label]
+            a, occluder = found
+            others = [lab for lab in clear if lab != label]
             if len(others) < OCCLUSION_MIN_DISTRACTORS:
                 ctx.drop(f"fewer than {OCCLUSION_MIN_DISTRACTORS} labels plainly unoccluded in the image")
                 continue

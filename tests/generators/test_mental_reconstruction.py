@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import generators.mental_reconstruction  # noqa: F401  (registers the rules)
 from tests.facts_builder import box_object, empty_visibility, frame, make_facts
@@ -209,6 +210,20 @@ def test_occlusion_distractor_labels_may_have_several_instances_if_all_are_clear
     # one lamp mostly cut off by the image border: it could read as "partly hidden" -> skipped
     cut = (0.9, 1.0, 1.0, 0.4, 1.0)
     assert run(occlusion_scene(sofa_hidden=0.2, labels=two_lamps, in_frustum=cut), "occlusion") == []
+
+
+def test_occlusion_answer_label_may_have_several_instances():
+    # a second chair in plain view: "chair" is still the one label of the options with a partly hidden instance
+    two_chairs = ("chair", "table", "lamp", "tv", "chair")
+    samples = run(occlusion_scene(labels=two_chairs), "occlusion")
+    assert len(samples) == 1
+    assert correct_text(samples[0]) == "chair"
+    assert samples[0]["facts"]["objects"][0]["instance_id"] == 1  # the hidden chair is the one grounded
+    assert sorted(o[3:] for o in samples[0]["options"]) == ["chair", "lamp", "table", "tv"]
+    # the other chair more hidden but nothing nearer covers its box: the covered chair is grounded
+    samples = run(occlusion_scene(chair_ratio=0.6, sofa_hidden=0.5, labels=two_chairs), "occlusion")
+    assert [s["facts"]["objects"][0]["instance_id"] for s in samples] == [1]
+    assert samples[0]["facts"]["hidden_by_other"] == pytest.approx(0.4)
 
 
 def test_occlusion_distractors_may_be_slightly_cut_by_the_border():
