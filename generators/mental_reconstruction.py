@@ -428,12 +428,11 @@ def occlusion(facts: SceneFacts, ctx: GenContext) -> Iterator[Draft]:
                 continue
             # the most hidden instance that something nearer covers (the hidden part must be hidden behind
             # something, not just off the depth map)
-            found = None
-            for a in sorted(partly, key=lambda o: (-float(hidden[f, o]), o)):
-                occluder = _occluder(facts, f, a, nameable)
-                if occluder is not None:
-                    found = a, occluder
-                    break
+            covered = (
+                (o, _occluder(facts, f, o, nameable))
+                for o in sorted(partly, key=lambda o: (-hidden[f, o], o))
+            )
+            found = next(((o, by) for o, by in covered if by is not None), None)
             if found is None:
                 ctx.drop("no nearer object covers it")
                 continue

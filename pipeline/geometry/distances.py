@@ -36,7 +36,6 @@ class ChunkedPoints:
     chunks: list[np.ndarray]
     low: np.ndarray  # (C, 3) bounding box of each chunk
     high: np.ndarray
-    trees: dict[int, cKDTree] = field(default_factory=dict)
 
     @classmethod
     def build(cls, points: np.ndarray, size: float = CHUNK_M) -> ChunkedPoints:
@@ -56,16 +55,9 @@ class ChunkedPoints:
             np.array([c.max(axis=0) for c in chunks]),
         )
 
-    def tree(self, k: int) -> cKDTree:
-        if k not in self.trees:
-            self.trees[k] = cKDTree(
-                self.chunks[k], balanced_tree=False, compact_nodes=False
-            )  # faster build, same answers
-        return self.trees[k]
-
 
 def box_gaps(low_a: np.ndarray, high_a: np.ndarray, low_b: np.ndarray, high_b: np.ndarray) -> np.ndarray:
-    """(A, B) distances between axis-aligned boxes (0 when they overlap)."""
+    """(A, B) distances between axis-aligned boxes (0 when they overlap); a point is a box with low = high."""
     per_axis = np.maximum(np.maximum(low_b[None] - high_a[:, None], low_a[:, None] - high_b[None]), 0.0)
     return np.linalg.norm(per_axis, axis=2)
 
@@ -74,24 +66,33 @@ def box_gaps(low_a: np.ndarray, high_a: np.ndarray, low_b: np.ndarray, high_b: n
 class _Chunks:
     """Every object's chunks in one table, objects in order (a chunk's global number indexes each array)."""
 
+    points: list[np.ndarray]  # (C,) each chunk's points
     owner: np.ndarray  # (C,) object position
-    local: np.ndarray  # (C,) chunk number within its object
     first: np.ndarray  # (O + 1,) global number of each object's first chunk, then C
     low: np.ndarray
     high: np.ndarray
     size: np.ndarray  # (C,) points
+    trees: dict[int, cKDTree] = field(default_factory=dict)
 
     @classmethod
     def of(cls, chunked: list[ChunkedPoints]) -> _Chunks:
         counts = np.array([len(c.chunks) for c in chunked])
+        points = [k for c in chunked for k in c.chunks]
         return cls(
+            points=points,
             owner=np.repeat(np.arange(len(chunked)), counts),
-            local=np.concatenate([np.arange(n) for n in counts]),
             first=np.r_[0, np.cumsum(counts)],
             low=np.concatenate([c.low for c in chunked]),
             high=np.concatenate([c.high for c in chunked]),
-            size=np.array([len(k) for c in chunked for k in c.chunks]),
+            size=np.array([len(k) for k in points]),
         )
+
+    def tree(self, k: int) -> cKDTree:
+        if k not in self.trees:  # built on first use: many chunks only ever ask, never answer
+            self.trees[k] = cKDTree(
+                self.points[k], balanced_tree=False, compact_nodes=False
+            )  # faster build, same answers
+        return self.trees[k]
 
 
 def _orient(table: _Chunks, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,23 +102,16 @@ def _orient(table: _Chunks, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _asked_points(
-    chunked: list[ChunkedPoints], table: _Chunks, query_of: np.ndarray, tree_of: np.ndarray, select
+    table: _Chunks, query_of: np.ndarray, tree_of: np.ndarray, select
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(tree chunk, candidate number, point) rows: the points select(to_box) -> (point rows, partner columns)
     chooses from each query chunk, given their distances to its partners' boxes (points x partners)."""
     trees, candidates, points = [], [], []
     order = np.argsort(query_of, kind="stable")
     for group in np.split(order, np.flatnonzero(np.diff(query_of[order])) + 1):
-        q = int(query_of[group[0]])
-        chunk = chunked[table.owner[q]].chunks[table.local[q]]
+        chunk = table.points[int(query_of[group[0]])]
         t = tree_of[group]
-        to_box = np.linalg.norm(
-            np.maximum(
-                np.maximum(table.low[t][None] - chunk[:, None], chunk[:, None] - table.high[t][None]), 0.0
-            ),
-            axis=2,
-        )
-        rows, cols = select(to_box, group)
+        rows, cols = select(box_gaps(chunk, chunk, table.low[t], table.high[t]), group)
         trees.append(t[cols])
         candidates.append(group[cols])
         points.append(chunk[rows])
@@ -125,10 +119,7 @@ def _asked_points(
 
 
 def _least_per_candidate(
-    chunked: list[ChunkedPoints],
-    table: _Chunks,
-    asked: tuple[np.ndarray, np.ndarray, np.ndarray],
-    bounds: np.ndarray,
+    table: _Chunks, asked: tuple[np.ndarray, np.ndarray, np.ndarray], bounds: np.ndarray
 ) -> np.ndarray:
     """Per candidate the least nearest-neighbour distance of its asked points, inf if none is nearer than its
     bound (`bounds`, one per candidate): one KD-tree query per tree chunk, bounded by its candidates' largest."""
@@ -136,8 +127,7 @@ def _least_per_candidate(
     least = np.full(len(bounds), np.inf)
     order = np.argsort(trees, kind="stable")
     for group in np.split(order, np.flatnonzero(np.diff(trees[order])) + 1):
-        t = int(trees[group[0]])
-        tree = chunked[table.owner[t]].tree(int(table.local[t]))
+        tree = table.tree(int(trees[group[0]]))
         limit = float(bounds[candidates[group]].max())
         np.minimum.at(least, candidates[group], tree.query(points[group], k=1, distance_upper_bound=limit)[0])
     return least
@@ -188,8 +178,8 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
     # 1. the bound: each seed's probe points asked the other chunk's KD-tree
     blocks, seed_a, seed_b = _seeds(table, n)
     seed_q, seed_t = _orient(table, seed_a, seed_b)
-    asked = _asked_points(chunked, table, seed_q, seed_t, _probes)
-    bound = _least_per_candidate(chunked, table, asked, np.full(len(seed_q), np.inf))
+    asked = _asked_points(table, seed_q, seed_t, _probes)
+    bound = _least_per_candidate(table, asked, np.full(len(seed_q), np.inf))
     pair_bound = np.zeros((n, n))
     pair_bound[pair_a, pair_b] = bound * (1 + SLACK_REL) + SLACK_ABS
     # 2. candidates: chunk pairs nearer than the bound, and in each the points nearer than it to the other box
@@ -206,9 +196,7 @@ def closest_distances(point_sets: list[np.ndarray]) -> np.ndarray:
         return np.nonzero(to_box < cand_bound[group][None, :])
 
     # 3. their nearest neighbours, all of one tree's at once; a pair's distance is its least
-    least = _least_per_candidate(
-        chunked, table, _asked_points(chunked, table, cand_q, cand_t, nearer), cand_bound
-    )
+    least = _least_per_candidate(table, _asked_points(table, cand_q, cand_t, nearer), cand_bound)
     best = np.full((n, n), np.inf)
     np.minimum.at(best, (table.owner[a], table.owner[b]), least)
     out[pair_a, pair_b] = best[pair_a, pair_b]
