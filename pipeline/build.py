@@ -228,7 +228,9 @@ def _remote_scene(config: dict[str, Any], shard_no: int, scene_id: str) -> dict[
     import ray
 
     from pipeline.geometry.device import task_device
+    from pipeline.worker_gc import freeze_survivors
 
+    freeze_survivors()
     cfg = BuildConfig.model_validate(config)
     device = task_device(cfg.device, bool(ray.get_gpu_ids()))  # "cuda" without a GPU granted: an error
     return process_scene(cfg, shard_no, scene_id, device=device, threads=1)  # the task holds one CPU

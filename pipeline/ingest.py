@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.ingest_task import keys_path, stage_chunk, staged_path, write_chunk
 from pipeline.ray_session import start_ray, stop_ray
+from pipeline.worker_gc import freeze_survivors
 from schemas.errors import UserError
 from shards.atomic import atomic_write
 from shards.layout import done_marker, failed_marker, manifest_path
@@ -181,10 +182,12 @@ def _run_all(run, fmt, chunks, out, media_root, keep_benchmark, stage, todo, sta
 
 
 def _stage_remote(*args: Any) -> dict[str, Any]:
+    freeze_survivors()
     return stage_chunk(*args)
 
 
 def _write_remote(*args: Any) -> dict[str, Any]:
+    freeze_survivors()
     return write_chunk(*args)
 
 
