@@ -1,6 +1,6 @@
 """`make bench`: the build against the time to merely read its inputs, on ScanNet-scale demo scenes.
 
-Prints, from one run: build wall time, read-only floor (every mesh, JSON, depth png and colour jpg decoded once,
+Prints, from one run: build wall time (the better of two builds), read-only floor (every mesh, JSON, depth png and colour jpg decoded once,
 same number of processes), their ratio, samples per scene, samples/s per core, time by stage, peak memory per
 worker, and the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
 """
@@ -157,9 +157,14 @@ def main() -> None:
     floor, nbytes, floors = timed_floor(read_everything, scene_dirs, args.workers)
     tight, tight_bytes, _ = timed_floor(read_needed, scene_dirs, args.workers)
 
-    # Cold: an empty facts cache, so the geometry stage runs; warm: the rebuild after a rule-only change.
-    cold_cache(args.out.with_name(args.out.name + "-cache"))
-    result = build_once(args.data, args.out, args.workers)
+    # Cold: an empty facts cache, so the geometry stage runs; the better of two builds, as the floor is the better
+    # of two reads (one build against the best read would charge the build with the machine's noise). Warm: the
+    # rebuild after a rule-only change, on the cache the second cold build filled.
+    colds = []
+    for _ in range(2):
+        cold_cache(args.out.with_name(args.out.name + "-cache"))
+        colds.append(build_once(args.data, args.out, args.workers))
+    result = min(colds, key=lambda r: r.seconds)
     warm = build_once(args.data, args.out.with_name(args.out.name + "-warm"), args.workers)
     wall = result.seconds
     scenes = [s for s in result.manifest["scenes"] if s["status"] == "ok"]
@@ -192,8 +197,8 @@ def main() -> None:
     )
     steady = wall - result.ray_start_seconds
     print(
-        f"  build wall time        {wall:8.2f} s   (incl. {result.ray_start_seconds:.1f} s Ray start, "
-        f"{result.ray_stop_seconds:.1f} s Ray shutdown)"
+        f"  build wall time        {wall:8.2f} s   (best of {colds[0].seconds:.2f}, {colds[1].seconds:.2f}; incl. "
+        f"{result.ray_start_seconds:.1f} s Ray start, {result.ray_stop_seconds:.1f} s Ray shutdown)"
     )
     print(f"  build / floor          {wall / floor:8.2f} x   ({steady / floor:.2f} x without the Ray start)")
     print(f"  build / tight floor    {wall / tight:8.2f} x")

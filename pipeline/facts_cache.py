@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.numerics import blas_kernel
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
 
@@ -82,11 +83,13 @@ def facts_key(source: str, scene_id: str, inputs: list[Path], settings: dict[str
 
 
 def geometry_settings(geometry_config: Any, reader: dict[str, Any]) -> dict[str, Any]:
-    """The settings that change facts: the geometry config (minus the thread count) and the reader's options."""
+    """The settings that change facts: the geometry config (minus the thread count), the reader's options and the
+    BLAS kernel."""
     settings = {f"geometry.{k}": v for k, v in asdict(geometry_config).items() if k != "threads"}
     if settings.get("geometry.device") == "auto":  # CUDA facts equal CPU facts only within tolerance
         settings["geometry.device"] = "auto-gpu" if Path("/dev/nvidia0").exists() else "auto-cpu"
     settings.update({f"reader.{k}": str(v) for k, v in reader.items()})
+    settings["numerics.blas"] = blas_kernel()  # kernels differ in the last bits (pipeline/numerics.py)
     return settings
 
 

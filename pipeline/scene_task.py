@@ -19,6 +19,7 @@ from generators.base import GenerationConfig
 from generators.registry import SCENE_CAP_DROP, generate_scene
 from pipeline import facts_cache
 from pipeline.config import BuildConfig
+from pipeline.numerics import blas_kernel
 from schemas import validate_sample
 from schemas.facts import SceneFacts
 from shards.atomic import atomic_write
@@ -118,6 +119,7 @@ def process_scene(
         "source": cfg.source,
         "scene_id": scene_id,
         "timings": timings,
+        "blas": blas_kernel(),  # a build whose scenes saw several kernels is reported (pipeline/numerics.py)
     }
     stage = "read"
     try:

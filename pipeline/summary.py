@@ -10,6 +10,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from pipeline.numerics import PINNED_KERNEL
+
 
 def _kind(warning: str) -> str:
     """The kind of a warning: its text before any detail (`: ...`), numbers generalised."""
@@ -42,4 +44,17 @@ def warning_lines(records: list[dict[str, Any]]) -> list[str]:
         )
     for kind, scenes in sorted(texts.items()):
         lines.append(f"warning: {kind} in {_scenes(scenes)}")
+    kernels: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        if record.get("blas"):
+            kernels[record["blas"]].append(str(record.get("scene_id")))
+    if (
+        len(kernels) > 1
+    ):  # e.g. cluster nodes started without OPENBLAS_CORETYPE=Nehalem (pipeline/numerics.py)
+        mixed = "; ".join(f"{kernel} for {_scenes(scenes)}" for kernel, scenes in sorted(kernels.items()))
+        lines.append(
+            f"warning: scenes were computed with {len(kernels)} BLAS kernels ({mixed}): their float facts may "
+            "differ in the last bits from one machine's build; start every node with OPENBLAS_CORETYPE="
+            f"{PINNED_KERNEL}"
+        )
     return lines

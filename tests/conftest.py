@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import pipeline  # noqa: F401  first: it fixes the BLAS kernel before anything loads numpy (pipeline/numerics.py)
+
 # Builds in tests compute their facts (a test that fakes a geometry failure must not hit a cached entry); the
 # facts-cache tests switch it on for themselves. Set before Ray starts, so workers inherit it.
 os.environ["SICORPUS_CACHE"] = "off"

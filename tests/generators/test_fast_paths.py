@@ -5,6 +5,7 @@ row norms and motion labels. Each test compares against the plain per-item form,
 from __future__ import annotations
 
 import math
+import platform
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from generators.guards import draw_index, order, shuffled
 from generators.routes import RoutePlanner, _bisection_tree
 from generators.viewpoint import MOTION_LABELS, motion_directions
+from pipeline.numerics import PINNED_KERNEL, blas_kernel
 from schemas.facts import FreeSpace
 
 
@@ -41,7 +43,10 @@ def test_row_norms_by_hand_equal_numpy_norm_bit_for_bit(dtype):
     rows = (np.random.default_rng(1).standard_normal((200_000, 2)) * 300).astype(dtype)
     by_hand = np.sqrt(rows[:, 0] * rows[:, 0] + rows[:, 1] * rows[:, 1])
     assert by_hand.tobytes() == np.linalg.norm(rows, axis=1).tobytes()
-    # the single-vector norm (a BLAS dot) too, on the floor-plane vectors routes measure
+    # the single-vector norm (a BLAS dot) too, on the floor-plane vectors routes measure, under the kernel every
+    # process of ours pins (pipeline/numerics.py): AVX-512's SkylakeX kernel fuses the dot's multiply-add
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert blas_kernel() == f"openblas {PINNED_KERNEL}"
     for v in rows[:2000].astype(np.float64):
         assert math.sqrt(v[0] * v[0] + v[1] * v[1]) == np.linalg.norm(v)
 
