@@ -1,8 +1,8 @@
 """`make bench`: the build against the time to merely read its inputs, on ScanNet-scale demo scenes.
 
-Prints, from one run: build wall time (the better of two builds), read-only floor (every mesh, JSON, depth png and colour jpg decoded once,
-same number of processes), their ratio, samples per scene, samples/s per core, time by stage, peak memory per
-worker, and the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
+Prints, from one run: build wall time (the better of two builds), read-only floor (every mesh, JSON, depth png
+and colour jpg decoded once, same number of processes), their ratio, samples per scene, samples/s per core, time by
+stage, peak memory per worker, and the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
 """
 
 from __future__ import annotations

@@ -48,9 +48,8 @@ def warning_lines(records: list[dict[str, Any]]) -> list[str]:
     for record in records:
         if record.get("blas"):
             kernels[record["blas"]].append(str(record.get("scene_id")))
-    if (
-        len(kernels) > 1
-    ):  # e.g. cluster nodes started without OPENBLAS_CORETYPE=Nehalem (pipeline/numerics.py)
+    # more than one: e.g. cluster nodes started without the pinned OPENBLAS_CORETYPE (pipeline/numerics.py)
+    if len(kernels) > 1:
         mixed = "; ".join(f"{kernel} for {_scenes(scenes)}" for kernel, scenes in sorted(kernels.items()))
         lines.append(
             f"warning: scenes were computed with {len(kernels)} BLAS kernels ({mixed}): their float facts may "
