@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
+
+_TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+def _drop_token_auth_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Token authentication is enabled")
 
 
 def start_ray(workers: int | None, address: str | None) -> bool:
     """Join `address` (or RAY_ADDRESS) when given, else start a local instance of `workers` CPUs; True when this
-    call started Ray (the caller shuts it down). Already initialised (tests, notebooks): used as it is."""
+    call started Ray (the caller shuts it down). Already initialised (tests, notebooks): used as it is.
+
+    Ray's INFO lines ("Started a local Ray instance") are dropped: the build's own progress says what happens,
+    and Ray's warnings still show."""
     import ray
 
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
+        # Ray 2.60 turns token authentication on for a new local instance and warns, every time, how to opt
+        # out: advice about Ray, not about the build. Only that notice is dropped (a renamed logger shows it).
+        logging.getLogger(_TOKEN_SETUP_LOGGER).addFilter(_drop_token_auth_notice)
         # "local": a fresh instance even when another Ray runs on this machine (never join one by accident)
         ray.init(
             address="local",
             num_cpus=workers or os.cpu_count() or 1,
             include_dashboard=False,
             log_to_driver=False,
+            logging_level=logging.WARNING,
         )
     return True
 

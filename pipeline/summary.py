@@ -12,6 +12,8 @@ from typing import Any
 
 from pipeline.numerics import PINNED_KERNEL
 
+UNRECORDED_KERNEL = "a kernel not recorded (built before sicorpus recorded it)"
+
 
 def _kind(warning: str) -> str:
     """The kind of a warning: its text before any detail (`: ...`), numbers generalised."""
@@ -46,9 +48,11 @@ def warning_lines(records: list[dict[str, Any]]) -> list[str]:
         lines.append(f"warning: {kind} in {_scenes(scenes)}")
     kernels: dict[str, list[str]] = defaultdict(list)
     for record in records:
-        if record.get("blas"):
-            kernels[record["blas"]].append(str(record.get("scene_id")))
-    # more than one: e.g. cluster nodes started without the pinned OPENBLAS_CORETYPE (pipeline/numerics.py)
+        if record.get("status") == "ok":  # a failed or missing scene wrote no samples
+            kernels[record.get("blas") or UNRECORDED_KERNEL].append(str(record.get("scene_id")))
+    # more than one: e.g. cluster nodes started without the pinned OPENBLAS_CORETYPE (pipeline/numerics.py), or
+    # a build resumed across the release that pinned it (its earlier scenes record no kernel); a build whose
+    # every scene predates the record says nothing, as nothing is known
     if len(kernels) > 1:
         mixed = "; ".join(f"{kernel} for {_scenes(scenes)}" for kernel, scenes in sorted(kernels.items()))
         lines.append(

@@ -13,7 +13,7 @@ import pytest
 from pipeline.facts_cache import geometry_settings
 from pipeline.geometry import GeometryConfig
 from pipeline.numerics import PINNED_KERNEL, blas_kernel
-from pipeline.summary import warning_lines
+from pipeline.summary import UNRECORDED_KERNEL, warning_lines
 
 REPO = Path(__file__).resolve().parents[2]
 x86_only = pytest.mark.skipif(
@@ -56,9 +56,18 @@ def test_the_kernel_is_part_of_the_facts_key():
 
 
 def test_a_build_whose_scenes_saw_two_kernels_says_so():
-    one = [{"scene_id": f"s{i}", "blas": "openblas Nehalem"} for i in range(3)]
+    one = [{"scene_id": f"s{i}", "status": "ok", "blas": "openblas Nehalem"} for i in range(3)]
     assert warning_lines(one) == []
-    mixed = [*one, {"scene_id": "s9", "blas": "openblas SkylakeX"}, {"scene_id": "old"}]
+    failed = {"scene_id": "f", "status": "failed", "blas": "openblas Haswell"}  # wrote no samples
+    assert warning_lines([*one, failed]) == []
+    mixed = [*one, {"scene_id": "s9", "status": "ok", "blas": "openblas SkylakeX"}, failed]
     (line,) = warning_lines(mixed)
     assert line.startswith("warning: scenes were computed with 2 BLAS kernels (openblas Nehalem for 3 scenes")
     assert "openblas SkylakeX for 1 scene: s9" in line and f"OPENBLAS_CORETYPE={PINNED_KERNEL}" in line
+
+
+def test_a_build_resumed_across_the_kernel_record_says_so():
+    old = [{"scene_id": f"old{i}", "status": "ok"} for i in range(2)]  # built before scenes recorded `blas`
+    assert warning_lines(old) == []  # nothing is known: nothing to say
+    (line,) = warning_lines([*old, {"scene_id": "new", "status": "ok", "blas": "openblas Nehalem"}])
+    assert "2 BLAS kernels" in line and f"{UNRECORDED_KERNEL} for 2 scenes: old0, old1" in line
