@@ -17,15 +17,15 @@ def start_ray(workers: int | None, address: str | None) -> bool:
     """Join `address` (or RAY_ADDRESS) when given, else start a local instance of `workers` CPUs; True when this
     call started Ray (the caller shuts it down). Already initialised (tests, notebooks): used as it is.
 
-    Ray's INFO lines ("Started a local Ray instance") are dropped: the build's own progress says what happens,
-    and Ray's warnings still show."""
+    A local instance starts quietly: Ray's INFO lines ("Started a local Ray instance") are dropped, as the
+    build's own progress says what happens; Ray's warnings still show."""
     import ray
 
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, log_to_driver=False)  # Ray says which cluster it joined: worth a line
     else:
         # Ray 2.60 turns token authentication on for a new local instance and warns, every time, how to opt
         # out: advice about Ray, not about the build. Only that notice is dropped (a renamed logger shows it).
