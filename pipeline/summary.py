@@ -31,8 +31,11 @@ def warning_lines(records: list[dict[str, Any]]) -> list[str]:
     """`warning: ...` lines for the scene records of a manifest, in a stable order."""
     frames: dict[str, list[tuple[str, int]]] = defaultdict(list)
     texts: dict[str, list[str]] = defaultdict(list)
+    kernels: dict[str, list[str]] = defaultdict(list)
     for record in records:
         scene = str(record.get("scene_id"))
+        if record.get("status") == "ok":  # a failed or missing scene wrote no samples
+            kernels[record.get("blas") or UNRECORDED_KERNEL].append(scene)
         for reason, count in sorted((record.get("skipped_frames") or {}).items()):
             if count:
                 frames[reason].append((scene, int(count)))
@@ -46,10 +49,6 @@ def warning_lines(records: list[dict[str, Any]]) -> list[str]:
         )
     for kind, scenes in sorted(texts.items()):
         lines.append(f"warning: {kind} in {_scenes(scenes)}")
-    kernels: dict[str, list[str]] = defaultdict(list)
-    for record in records:
-        if record.get("status") == "ok":  # a failed or missing scene wrote no samples
-            kernels[record.get("blas") or UNRECORDED_KERNEL].append(str(record.get("scene_id")))
     # more than one: e.g. cluster nodes started without the pinned OPENBLAS_CORETYPE (pipeline/numerics.py), or
     # a build resumed across the release that pinned it (its earlier scenes record no kernel); a build whose
     # every scene predates the record says nothing, as nothing is known
