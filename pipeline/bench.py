@@ -1,8 +1,9 @@
 """`make bench`: the build against the time to merely read its inputs, on ScanNet-scale demo scenes.
 
-Prints, from one run: build wall time (the better of two builds), read-only floor (every mesh, JSON, depth png
-and colour jpg decoded once, same number of processes), their ratio, samples per scene, samples/s per core, time by
-stage, peak memory per worker, and the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
+Prints, from one run: the processor (seconds compare only on the same one), build wall time (the better of two
+builds), read-only floor (every mesh, JSON, depth png and colour jpg decoded once, same number of processes), their
+ratio, samples per scene, samples/s per core, time by stage and its ratio to the floor, peak memory per worker, and
+the geometry stage alone per scene (CPU, and CUDA when Open3D sees a GPU).
 """
 
 from __future__ import annotations
@@ -29,6 +30,26 @@ def demo_code_digest() -> str:
     for path in sorted(Path(sources.demo.__file__).parent.glob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor, as /proc/cpuinfo names it (with its family and model: cloud CPUs often say only "Intel(R)
+    Xeon(R) Processor"). Figures of two runs compare only on the same processor."""
+    import platform
+
+    fields: dict[str, str] = {}
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+            if not line.strip():  # the first processor's block is enough
+                break
+    except OSError:
+        pass
+    name = fields.get("model name") or platform.processor() or "unknown processor"
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def read_everything(scene_dir: str) -> int:
@@ -189,6 +210,7 @@ def main() -> None:
     print(
         f"\nsicorpus bench: {len(scene_dirs)} scenes, {args.vertices} vertices, {args.frames} frames, {args.workers} workers on {os.cpu_count()} cores"
     )
+    print(f"  processor: {cpu_model()}")
     print(
         f"  read-only floor        {floor:8.2f} s   ({nbytes / 2**20:.0f} MiB decoded once; best of {floors[0]:.2f}, {floors[1]:.2f})"
     )
@@ -213,6 +235,13 @@ def main() -> None:
     print(f"  core-seconds per scan  {in_task / n:8.2f} s   inside the scene task, by stage:")
     for k, v in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"    {k:<20} {v / n:8.2f} s   {100 * v / total:5.1f} %")
+    # The floor's share of one scan in core-seconds: the same decode work on any machine, so this ratio, unlike
+    # the seconds, compares runs on different processors (roughly: the floor is I/O and libpng/libjpeg).
+    floor_per_scan = floor * args.workers / max(len(scene_dirs), 1)
+    print(
+        f"  scan task / floor      {in_task / n / floor_per_scan:8.2f} x   (in-task core-seconds over the floor's "
+        f"{floor_per_scan:.2f} core-s per scan: compares processors)"
+    )
     print(
         f"  imports, once a worker {imports / args.workers:8.2f} s   (scipy, Open3D: a worker's first scene)"
     )

@@ -38,6 +38,20 @@ def vertex_owners(scene: Scene, objects: list[ObjectFacts]) -> np.ndarray:
     return np.where(found, order[at] if len(ids) else 0, NOT_AN_OBJECT).astype(np.int64)
 
 
+def tile_order(tile_row: np.ndarray, tile_col: np.ndarray) -> np.ndarray:
+    """The stable order of (row, col) tiles, row-major. A frame's tiles span ~120 x 160, so the key of the
+    tile's rank in its frame's bounding grid fits 16 bits, and numpy sorts 16-bit keys stably by radix: 4-5x
+    faster than the comparison sort of 64-bit keys, and the same order (the rank is monotone in (row, col))."""
+    if len(tile_row) == 0:
+        return np.zeros(0, dtype=np.int64)
+    row = tile_row - tile_row.min()
+    col = tile_col - tile_col.min()
+    key = row * (int(col.max()) + 1) + col
+    if int(key.max()) < 2**16:
+        key = key.astype(np.uint16)
+    return np.argsort(key, kind="stable")
+
+
 class SurfaceOwners:
     """The mesh in Embree plus the owner of every vertex; answers "is this point hidden by another object?"."""
 
@@ -58,7 +72,7 @@ class SurfaceOwners:
         z = np.asarray(cam[:, 2], dtype=np.float64)
         tile_row = np.floor(cam[:, 1] / (z * RAY_TILE)).astype(np.int64)
         tile_col = np.floor(cam[:, 0] / (z * RAY_TILE)).astype(np.int64)
-        order = np.argsort(tile_row * 2**20 + tile_col, kind="stable")
+        order = tile_order(tile_row, tile_col)
         rays = np.empty((len(points), 6), dtype=np.float32)
         rays[:, :3] = origin
         rays[:, 3:] = points[order] - np.asarray(origin, dtype=np.float32)  # t = 1 at the point

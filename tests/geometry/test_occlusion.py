@@ -12,7 +12,7 @@ from generators.base import GenContext, GenerationConfig
 from generators.registry import RULES, _load_rules
 from pipeline.geometry import GeometryConfig, compute_facts
 from pipeline.geometry.objects import scene_objects
-from pipeline.geometry.occlusion import NOT_AN_OBJECT, vertex_owners
+from pipeline.geometry.occlusion import NOT_AN_OBJECT, tile_order, vertex_owners
 from tests.geometry.conftest import position
 from tests.geometry.synthetic import look_at, make_scene
 
@@ -92,3 +92,11 @@ def test_a_scene_without_faces_leaves_occlusion_uncomputed():
     scene.faces = np.zeros((0, 3), dtype=np.int32)
     facts = compute_facts(scene, GeometryConfig(device="cpu", virtual_view_frames=0))
     assert facts.visibility.occluded_by_other is None
+
+
+@pytest.mark.parametrize("span", [5, 150, 400])  # 400 x 400 tiles overflow 16 bits: the wide-key path
+def test_the_cast_order_is_the_stable_row_major_order_of_the_tiles(span):
+    rng = np.random.default_rng(span)
+    rows, cols = rng.integers(-span, span, 5000), rng.integers(-span, span, 5000)
+    assert np.array_equal(tile_order(rows, cols), np.lexsort((cols, rows)))
+    assert len(tile_order(rows[:0], cols[:0])) == 0
