@@ -40,10 +40,10 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     fields: dict[str, str] = {}
     try:
         for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
             if not line.strip():  # the first processor's block is enough
                 break
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
     except OSError:
         pass
     name = fields.get("model name") or platform.processor() or "unknown processor"
